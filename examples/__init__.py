@@ -1,0 +1,1 @@
+"""Example apps and the ``make demo`` script."""

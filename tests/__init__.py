@@ -1,0 +1,1 @@
+"""Tests for traced-asgi-lambda; each module mirrors a package module."""

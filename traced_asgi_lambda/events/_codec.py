@@ -1,0 +1,300 @@
+"""Pieces every source shares: headers, paths, bodies and status lines.
+
+Pure functions over plain data, so each source module stays a short list of what is
+particular to its payload format.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import NamedTuple
+from urllib.parse import quote, unquote
+
+from traced_asgi_lambda.events.base import TranslatorConfig
+from traced_asgi_lambda.exceptions import MalformedEventError
+from traced_asgi_lambda.types import Headers, HTTPScope, LambdaContext, LambdaEvent
+
+__all__ = [
+    "decode_body",
+    "encode_body",
+    "first_forwarded_for",
+    "forwarded",
+    "group_headers",
+    "http_version",
+    "make_scope",
+    "headers_from_multi",
+    "headers_from_single",
+    "mount",
+    "server_address",
+    "single_valued",
+    "split_path",
+    "status_line",
+]
+
+
+def make_scope(
+    event: LambdaEvent,
+    context: LambdaContext,
+    *,
+    method: str,
+    scheme: str,
+    path: str,
+    raw_path: bytes,
+    root_path: str,
+    query_string: bytes,
+    headers: Headers,
+    client: str | None,
+    server: tuple[str, int | None] | None,
+    version: str = "1.1",
+) -> HTTPScope:
+    """The ASGI HTTP connection scope (ASGI www spec 2.3), one shape for every source."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": version,
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": raw_path,
+        "root_path": root_path,
+        "query_string": query_string,
+        "headers": headers,
+        "client": (client, 0) if client else None,
+        "server": server,
+        "aws.event": event,
+        "aws.context": context,
+    }
+
+
+# RFC 6265 section 5.4: the user agent sends all cookies in one Cookie header, joined
+# with "; ". Every other repeated request header may be folded with ", " (RFC 9110
+# section 5.3), which is also how API Gateway folds them into its single-value map.
+_COOKIE = "cookie"
+
+
+def headers_from_single(headers: Mapping[str, str] | None) -> Headers:
+    """ASGI headers from a one-value-per-name map, names lower-cased."""
+    if not headers:
+        return []
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
+def headers_from_multi(headers: Mapping[str, Iterable[str]] | None) -> Headers:
+    """ASGI headers from a name-to-values map, each name folded into one header."""
+    if not headers:
+        return []
+    out: Headers = []
+    for name, values in headers.items():
+        lower = name.lower()
+        joined = ("; " if lower == _COOKIE else ", ").join(values)
+        out.append((lower.encode(), joined.encode()))
+    return out
+
+
+class Forwarded(NamedTuple):
+    """The request headers that describe the connection rather than the request."""
+
+    host: str | None = None
+    proto: str | None = None
+    port: str | None = None
+    for_: str | None = None
+
+
+def forwarded(headers: Headers) -> Forwarded:
+    """Host, X-Forwarded-Proto, -Port and -For from ASGI headers, in one pass."""
+    host = proto = port = for_ = None
+    for name, value in headers:
+        if name == b"host":
+            host = value.decode("latin-1")
+        elif name == b"x-forwarded-proto":
+            proto = value.decode("latin-1")
+        elif name == b"x-forwarded-port":
+            port = value.decode("latin-1")
+        elif name == b"x-forwarded-for":
+            for_ = value.decode("latin-1")
+    return Forwarded(host, proto, port, for_)
+
+
+def http_version(protocol: str | None) -> str:
+    """ASGI ``http_version`` ("1.0", "1.1" or "2") from a ``protocol`` like "HTTP/1.1"."""
+    if protocol and protocol.upper().startswith("HTTP/"):
+        version = protocol[5:]
+        if version in ("1.0", "1.1"):
+            return version
+        if version in ("2", "2.0"):
+            return "2"
+    return "1.1"
+
+
+def split_path(event_path: str) -> tuple[str, bytes]:
+    """ASGI ``path`` (percent-decoded) and ``raw_path`` (as on the wire) from an event path.
+
+    Sources differ in whether they hand over the path decoded; either way the ASGI
+    spec wants ``path`` decoded and ``raw_path`` percent-encoded bytes.
+    """
+    if not event_path:
+        return "/", b"/"
+    if event_path.isascii():
+        return (unquote(event_path) if "%" in event_path else event_path), event_path.encode()
+    return event_path, quote(event_path, safe="/:@!$&'()*+,;=-._~").encode()
+
+
+def mount(path: str, *prefixes: str) -> str:
+    """The ``root_path`` for a request whose path starts with the given mount prefixes.
+
+    Prefixes apply in order, each one only when the remaining path starts with it on a
+    segment boundary. ``path`` itself is left whole: frameworks strip ``root_path`` from
+    it when routing, and ``request.url`` then keeps the prefix (Mangum issue 318).
+    """
+    root = ""
+    for prefix in prefixes:
+        if not prefix or prefix == "/":
+            continue
+        candidate = root + (prefix if prefix.startswith("/") else "/" + prefix).rstrip("/")
+        if path == candidate or path.startswith(candidate + "/"):
+            root = candidate
+    return root
+
+
+def server_address(
+    host: str | None, forwarded_port: str | None, scheme: str
+) -> tuple[str, int | None] | None:
+    """ASGI ``server`` from the Host header and X-Forwarded-Port.
+
+    Without a Host header there is no honest answer, so ``None`` (the ASGI default)
+    rather than a made-up name. A port in Host wins; then X-Forwarded-Port; then the
+    scheme's default. An unparseable port is treated as absent: it is client input.
+    """
+    if not host:
+        return None
+    name, port_text = host, forwarded_port
+    if host.startswith("["):  # an IPv6 literal, RFC 3986 section 3.2.2
+        end = host.find("]")
+        name = host[1:end] if end > 0 else host
+        if end > 0 and host[end + 1 : end + 2] == ":":
+            port_text = host[end + 2 :]
+    elif ":" in host:
+        name, _, port_text = host.rpartition(":")
+    if port_text and port_text.isdigit() and len(port_text) <= 5:
+        return name, int(port_text)
+    return name, (443 if scheme == "https" else 80)
+
+
+def first_forwarded_for(value: str | None) -> str | None:
+    """The client address: the left-most entry of X-Forwarded-For.
+
+    Each proxy appends the address it received the request from, so the first entry is
+    the original client (as that client claimed it, when it sent its own header).
+    """
+    if not value:
+        return None
+    return value.split(",", 1)[0].strip() or None
+
+
+def decode_body(body: str | None, is_base64: bool, source: str, field: str) -> bytes:
+    """The raw request body from an event's body string."""
+    if not body:
+        return b""
+    if is_base64:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedEventError(
+                source,
+                field,
+                "valid base64 (the event says it is base64-encoded)",
+                f"{len(body)} characters that do not decode",
+            ) from None
+    return body.encode()
+
+
+def group_headers(headers: Headers, exclude: frozenset[str]) -> dict[str, list[str]]:
+    """Response headers grouped by lower-case name, in order, minus excluded names.
+
+    Values are decoded as UTF-8 where they are valid UTF-8, else as Latin-1 (RFC 9110
+    section 5.5), so no byte sequence can make encoding fail.
+    """
+    grouped: dict[str, list[str]] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").lower()
+        if name in exclude:
+            continue
+        try:
+            value = raw_value.decode()
+        except UnicodeDecodeError:
+            value = raw_value.decode("latin-1")
+        if name in grouped:
+            grouped[name].append(value)
+        else:
+            grouped[name] = [value]
+    return grouped
+
+
+def _is_text(content_type: str, text_mime_types: tuple[str, ...]) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type.endswith(("+json", "+xml")):
+        return True
+    return media_type.startswith(text_mime_types)
+
+
+def encode_body(
+    body: bytes, headers: Mapping[str, list[str]], config: TranslatorConfig
+) -> tuple[str, bool]:
+    """The response body as a string, and whether it is base64.
+
+    Base64 whenever the bytes are not plain text: a non-text content type, any content
+    coding (a gzip body is binary whatever its type), or bytes that are not UTF-8.
+    """
+    if not body:
+        return "", False
+    content_type = headers.get("content-type")
+    coding = headers.get("content-encoding")
+    if (
+        content_type
+        and not (coding and coding[0].lower() != "identity")
+        and _is_text(content_type[0], config.text_mime_types)
+    ):
+        try:
+            return body.decode(), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def status_line(status: int) -> str:
+    """``"200 OK"``, the reason phrase from RFC 9110, or just the code when it has none."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def single_valued(grouped: Mapping[str, list[str]]) -> dict[str, str]:
+    """A one-value-per-name header map that still carries every value.
+
+    For sources whose response has only a single-value map (ALB without multi-value
+    headers, VPC Lattice), repeated headers such as Set-Cookie are sent under names
+    that differ only in letter case. HTTP names are case-insensitive, so the client
+    receives each value as its own header.
+    """
+    out: dict[str, str] = {}
+    for name, values in grouped.items():
+        out[name] = values[0]
+        if len(values) > 1:
+            for variant, value in zip(_casings(name), values[1:], strict=False):
+                out[variant] = value
+    return out
+
+
+def _casings(name: str) -> Iterable[str]:
+    """Distinct spellings of ``name`` other than all-lower-case, in a stable order."""
+    letters = [i for i, ch in enumerate(name) if ch.isalpha()]
+    for mask in range(1, 2 ** len(letters)):
+        chars = list(name)
+        for bit, index in enumerate(letters):
+            if mask >> bit & 1:
+                chars[index] = chars[index].upper()
+        yield "".join(chars)

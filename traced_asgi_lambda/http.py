@@ -1,0 +1,143 @@
+"""The ASGI HTTP cycle of one invocation: one request in, one whole response out.
+
+Lambda's buffered invoke returns a single payload, so the response is collected in full
+before anything is returned; a response that fails half-way is replaced by a 500 and
+the partial body is never sent. ASGI HTTP spec: https://asgi.readthedocs.io/en/latest/specs/www.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+
+from traced_asgi_lambda.exceptions import ASGIProtocolError
+from traced_asgi_lambda.types import (
+    ASGIApp,
+    Headers,
+    HTTPDisconnectEvent,
+    HTTPRequestEvent,
+    HTTPScope,
+    Message,
+    Response,
+)
+
+__all__ = ["CycleState", "HTTPCycle", "internal_error"]
+
+
+def internal_error() -> Response:
+    """The 500 sent when the app fails before it has completed a response."""
+    return Response(
+        500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
+    )
+
+
+class CycleState(enum.Enum):
+    """Where the app is in its response."""
+
+    REQUEST = enum.auto()  # nothing sent yet; 'http.response.start' must come first
+    RESPONSE = enum.auto()  # started; 'http.response.body' chunks are arriving
+    COMPLETE = enum.auto()  # the last chunk (more_body false) has arrived
+
+
+class HTTPCycle:
+    """Runs the app once for one request and collects its response.
+
+    After :meth:`run`, ``error`` holds the exception the app raised, if any, and
+    ``problem`` says in words why the response is not the app's own (or is None).
+    """
+
+    __slots__ = (
+        "_body",
+        "_chunks",
+        "_completed",
+        "_request_sent",
+        "error",
+        "headers",
+        "problem",
+        "scope",
+        "state",
+        "status",
+    )
+
+    def __init__(self, scope: HTTPScope, body: bytes) -> None:
+        self.scope = scope
+        self.state = CycleState.REQUEST
+        self.status = 500
+        self.headers: Headers = []
+        self.error: Exception | None = None
+        self.problem: str | None = None
+        self._body = body
+        self._chunks: list[bytes] = []
+        self._request_sent = False
+        self._completed: asyncio.Event | None = None
+
+    async def run(self, app: ASGIApp) -> Response:
+        try:
+            await app(self.scope, self.receive, self.send)  # type: ignore[arg-type]
+        except Exception as exc:
+            self.error = exc
+            if self.state is not CycleState.COMPLETE:
+                self.problem = f"the app raised {type(exc).__name__} before completing its response"
+                return internal_error()
+            self.problem = f"the app raised {type(exc).__name__} after its response completed"
+        if self.state is not CycleState.COMPLETE:
+            self.problem = (
+                "the app returned without sending a complete response: expected "
+                "'http.response.start' then 'http.response.body' with more_body false, "
+                f"but the cycle ended in state {self.state.name}"
+            )
+            return internal_error()
+        return Response(self.status, self.headers, b"".join(self._chunks))
+
+    async def receive(self) -> Message:
+        if not self._request_sent:
+            self._request_sent = True
+            request: HTTPRequestEvent = {
+                "type": "http.request",
+                "body": self._body,
+                "more_body": False,
+            }
+            return request  # type: ignore[return-value]
+        # After the body, 'receive' blocks until the client goes away. On Lambda the
+        # client is gone once the response is complete, so that is when it returns.
+        if self.state is not CycleState.COMPLETE:
+            if self._completed is None:
+                self._completed = asyncio.Event()
+            await self._completed.wait()
+        disconnect: HTTPDisconnectEvent = {"type": "http.disconnect"}
+        return disconnect  # type: ignore[return-value]
+
+    async def send(self, message: Message) -> None:
+        kind = message.get("type")
+        if self.state is CycleState.REQUEST:
+            if kind != "http.response.start":
+                raise ASGIProtocolError(
+                    f"Expected ASGI message 'http.response.start', but got {kind!r}. "
+                    "Fix: the app must start the response before sending its body."
+                )
+            status = message.get("status")
+            if type(status) is not int or not 100 <= status <= 999:
+                raise ASGIProtocolError(
+                    f"Expected an integer HTTP status in 'http.response.start', but got {status!r}."
+                )
+            self.status = status
+            self.headers = list(message.get("headers") or ())
+            self.state = CycleState.RESPONSE
+        elif self.state is CycleState.RESPONSE:
+            if kind != "http.response.body":
+                raise ASGIProtocolError(
+                    f"Expected ASGI message 'http.response.body', but got {kind!r}. "
+                    "Fix: send 'http.response.start' only once per response."
+                )
+            chunk = message.get("body", b"")
+            if chunk:
+                self._chunks.append(bytes(chunk))
+            if not message.get("more_body", False):
+                self.state = CycleState.COMPLETE
+                if self._completed is not None:
+                    self._completed.set()
+        else:
+            raise ASGIProtocolError(
+                f"Expected no ASGI message after the response completed, but got {kind!r}. "
+                "Fix: set more_body true on every body chunk except the last."
+            )
