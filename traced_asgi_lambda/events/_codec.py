@@ -88,6 +88,8 @@ def headers_from_multi(headers: Mapping[str, Iterable[str]] | None) -> Headers:
         return []
     out: Headers = []
     for name, values in headers.items():
+        if not isinstance(values, list):  # a bare string would be joined letter by letter
+            raise TypeError(f"header {name!r} has no list of values")
         lower = name.lower()
         joined = ("; " if lower == _COOKIE else ", ").join(values)
         out.append((lower.encode(), joined.encode()))
@@ -135,7 +137,7 @@ def split_path(event_path: str) -> tuple[str, bytes]:
     Sources differ in whether they hand over the path decoded; either way the ASGI
     spec wants ``path`` decoded and ``raw_path`` percent-encoded bytes.
     """
-    if not event_path:
+    if event_path == "":
         return "/", b"/"
     if event_path.isascii():
         return (unquote(event_path) if "%" in event_path else event_path), event_path.encode()
@@ -284,8 +286,16 @@ def single_valued(grouped: Mapping[str, list[str]]) -> dict[str, str]:
     for name, values in grouped.items():
         out[name] = values[0]
         if len(values) > 1:
-            for variant, value in zip(_casings(name), values[1:], strict=False):
-                out[variant] = value
+            last = name
+            spellings = iter(_casings(name))
+            for value in values[1:]:
+                variant = next(spellings, None)
+                if variant is None:
+                    # Out of spellings (a name with few letters): fold rather than drop.
+                    out[last] += ", " + value
+                else:
+                    out[variant] = value
+                    last = variant
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import NamedTuple, ParamSpec, TypeVar
 
 from traced_asgi_lambda.exceptions import MalformedEventError
 
@@ -132,10 +132,3 @@ def translating(
         return wrapper
 
     return decorate
-
-
-def check_fields(source: str, event: Any, fields: tuple[Field, ...]) -> None:
-    """Raise for the first bad field; used where a wrong type would not fail by itself."""
-    problem = find_problem(source, event, fields)
-    if problem.path != "the event":
-        raise problem

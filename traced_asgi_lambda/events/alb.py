@@ -53,10 +53,10 @@ def _query_string(event: LambdaEvent) -> bytes:
     # never encoded a second time.
     multi = event.get("multiValueQueryStringParameters")
     if multi:
-        pairs = [f"{key}={value}" for key, values in multi.items() for value in values]
+        pairs = [key + "=" + value for key, values in multi.items() for value in values]
     else:
         single = event.get("queryStringParameters") or {}
-        pairs = [f"{key}={value}" for key, value in single.items()]
+        pairs = [key + "=" + value for key, value in single.items()]
     return "&".join(pairs).encode()
 
 

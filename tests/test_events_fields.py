@@ -1,0 +1,207 @@
+"""Malformed events: the error names the field by its path, never a bare KeyError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.conftest import load_event
+from traced_asgi_lambda.events import BUILTIN_TRANSLATORS, TranslatorConfig, select
+from traced_asgi_lambda.events._fields import Field, describe, find_problem
+from traced_asgi_lambda.exceptions import MalformedEventError
+from traced_asgi_lambda.local import LocalContext
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def drop(*path: str | int) -> Edit:
+    def edit(event: dict[str, Any]) -> None:
+        node: Any = event
+        for part in path[:-1]:
+            node = node[part]
+        del node[path[-1]]
+
+    return edit
+
+
+def put(value: object, *path: str | int) -> Edit:
+    def edit(event: dict[str, Any]) -> None:
+        node: Any = event
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return edit
+
+
+CF = ("Records", 0, "cf", "request")
+
+CASES = [
+    pytest.param(
+        "api_gateway_rest/get_basic", drop("httpMethod"), "httpMethod", "nothing", id="rest-method"
+    ),
+    pytest.param(
+        "api_gateway_rest/get_basic", put(7, "path"), "path", "a number", id="rest-path-type"
+    ),
+    pytest.param(
+        "api_gateway_rest/get_basic", put(None, "path"), "path", "null", id="rest-path-null"
+    ),
+    pytest.param(
+        "api_gateway_rest/get_basic",
+        lambda e: (drop("multiValueHeaders")(e), put(["x"], "headers")(e)),
+        "headers",
+        "a list",
+        id="rest-headers",
+    ),
+    pytest.param(
+        "api_gateway_rest/get_basic",
+        put({"x": 1}, "multiValueHeaders"),
+        "multiValueHeaders.x",
+        "a number",
+        id="rest-multi-value-item",
+    ),
+    pytest.param(
+        "api_gateway_rest/get_basic",
+        put("1.2.3.4", "requestContext", "identity"),
+        "requestContext.identity",
+        "the string '1.2.3.4'",
+        id="rest-identity",
+    ),
+    pytest.param(
+        "api_gateway_rest/post_json", put(True, "body"), "body", "a boolean", id="rest-body"
+    ),
+    pytest.param(
+        "http_api_v1/get_basic",
+        put(5, "requestContext", "stage"),
+        "requestContext.stage",
+        "a number",
+        id="v1-stage",
+    ),
+    pytest.param(
+        "http_api_v2/get_basic",
+        drop("requestContext", "http", "method"),
+        "requestContext.http.method",
+        "nothing",
+        id="v2-method",
+    ),
+    pytest.param("http_api_v2/get_basic", drop("rawPath"), "rawPath", "nothing", id="v2-raw-path"),
+    pytest.param(
+        "http_api_v2/cookies", put(["a=1", 2], "cookies"), "cookies[1]", "a number", id="v2-cookie"
+    ),
+    pytest.param(
+        "function_url/get_basic",
+        put("GET", "requestContext", "http"),
+        "requestContext.http",
+        "the string 'GET'",
+        id="url-http",
+    ),
+    pytest.param("alb/get_basic", drop("path"), "path", "nothing", id="alb-path"),
+    pytest.param(
+        "alb/get_basic",
+        put({"q": ["x"]}, "queryStringParameters"),
+        "queryStringParameters.q",
+        "a list",
+        id="alb-query",
+    ),
+    pytest.param(
+        "lambda_edge/get_basic",
+        drop(*CF, "uri"),
+        "Records[0].cf.request.uri",
+        "nothing",
+        id="edge-uri",
+    ),
+    pytest.param(
+        "lambda_edge/get_basic",
+        put({"host": "x"}, *CF, "headers"),
+        "Records[0].cf.request.headers.host",
+        "the string 'x'",
+        id="edge-header",
+    ),
+    pytest.param(
+        "lambda_edge/get_basic", put(None, *CF), "Records[0].cf.request", "null", id="edge-request"
+    ),
+    pytest.param(
+        "vpc_lattice_v1/get_basic", put(1, "raw_path"), "raw_path", "a number", id="lattice-v1"
+    ),
+    pytest.param(
+        "vpc_lattice_v2/get_basic",
+        put({"a": "b"}, "headers"),
+        "headers.a",
+        "the string 'b'",
+        id="lattice-v2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "edit", "path", "got"), CASES)
+def test_malformed_event_names_the_field(name: str, edit: Edit, path: str, got: str) -> None:
+    """A recognised event with a missing or mistyped field raises naming that field."""
+    event = load_event(name)
+    edit(event)
+    translator = select(event, BUILTIN_TRANSLATORS)
+    with pytest.raises(MalformedEventError) as caught:
+        translator.to_request(event, LocalContext(), TranslatorConfig())
+    assert caught.value.path == path
+    assert caught.value.source == translator.name
+    assert f"expected {path} to be" in str(caught.value)
+    assert f"got {got}" in str(caught.value)
+    assert "Fix:" in str(caught.value)
+    assert isinstance(caught.value.__cause__, (KeyError, TypeError, AttributeError, IndexError))
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "field"),
+    [
+        pytest.param("api_gateway_rest/put_binary", put("@@@", "body"), "body", id="rest"),
+        pytest.param(
+            "lambda_edge/put_binary",
+            put("not base64!", *CF, "body", "data"),
+            "Records[0].cf.request.body.data",
+            id="edge",
+        ),
+    ],
+)
+def test_bad_base64_body_is_malformed(name: str, edit: Edit, field: str) -> None:
+    """A body flagged as base64 that does not decode names the body field."""
+    event = load_event(name)
+    edit(event)
+    with pytest.raises(MalformedEventError, match="valid base64") as caught:
+        select(event, BUILTIN_TRANSLATORS).to_request(event, LocalContext(), TranslatorConfig())
+    assert caught.value.path == field
+
+
+def test_unreadable_event_without_a_declared_culprit() -> None:
+    """A failure no declared field explains still raises MalformedEventError, not KeyError."""
+    event = load_event("http_api_v2/get_basic")
+    event["headers"] = {"x-bad": "\udc80"}  # a lone surrogate cannot be encoded
+    with pytest.raises(MalformedEventError, match="a payload of the documented shape"):
+        select(event, BUILTIN_TRANSLATORS).to_request(event, LocalContext(), TranslatorConfig())
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        pytest.param(None, "null", id="null"),
+        pytest.param("x" * 50, "the string '" + "x" * 37 + "...'", id="long-string"),
+        pytest.param({}, "an object", id="object"),
+        pytest.param(1.5, "float", id="float"),
+        pytest.param(False, "a boolean", id="bool"),
+    ],
+)
+def test_describe(value: object, text: str) -> None:
+    """Error messages describe what arrived, shortening long strings."""
+    assert describe(value) == text
+
+
+def test_find_problem_checks_list_positions_and_items() -> None:
+    """Paths through lists are checked by position, and item types are checked too."""
+    fields = (Field(("a", 0), dict), Field(("b",), list, required=False, items=str))
+    assert find_problem("s", {"a": []}, fields).path == "a[0]"
+    assert find_problem("s", {"a": "x"}, fields).path == "a[0]"
+    assert find_problem("s", {"a": [{}], "b": ["x", 1]}, fields).path == "b[1]"
+    assert find_problem("s", {"a": [{}], "b": None}, fields).path == "the event"
+    typed = (Field(("n",), int),)
+    assert find_problem("s", {"n": True}, typed).path == "n"
+    assert "a number" in str(find_problem("s", {"n": True}, typed))
