@@ -113,7 +113,7 @@ def test_header_maps() -> None:
         (b"x-a", b"1, 2"),
     ]
     with pytest.raises(TypeError, match="x-a"):
-        headers_from_multi({"x-a": "12"})  # type: ignore[dict-item]
+        headers_from_multi({"x-a": "12"})
 
 
 def test_single_valued_spreads_repeats_over_casings() -> None:
