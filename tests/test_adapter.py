@@ -1,0 +1,222 @@
+"""LambdaAdapter: configuration, custom sources, errors and the public surface."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import traced_asgi_lambda
+from traced_asgi_lambda import (
+    ConfigurationError,
+    LambdaAdapter,
+    LambdaContext,
+    MalformedEventError,
+    Mangum,
+    Request,
+    Response,
+    TranslatorConfig,
+    UnsupportedEventError,
+)
+from traced_asgi_lambda.events._codec import headers_from_single, make_scope
+from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
+from traced_asgi_lambda.types import ASGIReceive, ASGISend
+
+Scope = MutableMapping[str, Any]
+ROOT = Path(__file__).parent.parent
+
+
+async def hello(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+    headers = [(b"x-a", b"1"), (b"content-type", b"text/plain")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+
+async def broken(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+    raise KeyError("missing-config")
+
+
+async def silent(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+    await receive()
+
+
+class QueueTranslator:
+    """A custom source: a made-up queue message carrying a path."""
+
+    name = "my-queue"
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        return "queueMessage" in event
+
+    def to_request(
+        self, event: dict[str, Any], context: LambdaContext, config: TranslatorConfig
+    ) -> Request:
+        scope = make_scope(
+            event,
+            context,
+            method="POST",
+            scheme="https",
+            path=event["queueMessage"]["path"],
+            raw_path=event["queueMessage"]["path"].encode(),
+            root_path="",
+            query_string=b"",
+            headers=headers_from_single({"host": "queue.internal"}),
+            client=None,
+            server=None,
+        )
+        return Request(scope, b"")
+
+    def to_response(
+        self, response: Response, event: dict[str, Any], config: TranslatorConfig
+    ) -> dict[str, Any]:
+        return {"ok": response.status < 400, "body": response.body.decode()}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"lifespan": "sometimes"}, "Expected lifespan to be one of", id="lifespan"),
+        pytest.param({"on_error": "ignore"}, "Expected on_error to be one of", id="on-error"),
+        pytest.param(
+            {"custom_handlers": [object()]}, r"matches\(\), to_request\(\)", id="bad-handler"
+        ),
+    ],
+)
+def test_bad_configuration_is_refused(kwargs: dict[str, Any], message: str) -> None:
+    """Bad constructor arguments raise ConfigurationError saying what was expected."""
+    with pytest.raises(ConfigurationError, match=message):
+        LambdaAdapter(hello, **kwargs)
+
+
+def test_custom_handler_comes_first() -> None:
+    """A custom EventTranslator handles its events; built-in sources still work."""
+    with LambdaAdapter(hello, custom_handlers=[QueueTranslator()], lifespan="off") as handler:
+        assert handler({"queueMessage": {"path": "/jobs/1"}}, LocalContext()) == {
+            "ok": True,
+            "body": "/jobs/1",
+        }
+        response = handler(build_event("alb", HttpRequest(path="/x")), LocalContext())
+        assert response["body"] == "/x"
+
+
+def test_mangum_is_an_alias() -> None:
+    """``Mangum`` is the adapter under Mangum's name, so migrating is one import."""
+    assert Mangum is LambdaAdapter
+    with Mangum(hello, lifespan="off", api_gateway_base_path="/", exclude_headers=["x-a"]) as h:
+        response = h(build_event("http-api", HttpRequest(path="/m")), LocalContext())
+    assert response["body"] == "/m"
+    assert "x-a" not in response["headers"]
+
+
+def test_unknown_and_malformed_events_raise_precisely() -> None:
+    """Unsupported and malformed events raise their own errors before the app runs."""
+    with LambdaAdapter(hello) as handler:
+        with pytest.raises(UnsupportedEventError, match="got an event with Records"):
+            handler({"Records": [{"eventSource": "aws:sqs"}]}, LocalContext())
+        event = build_event("http-api", HttpRequest())
+        del event["requestContext"]["http"]["method"]
+        with pytest.raises(MalformedEventError, match=r"requestContext\.http\.method"):
+            handler(event, LocalContext())
+
+
+@pytest.mark.parametrize(
+    ("app", "problem"),
+    [
+        pytest.param(broken, "raised KeyError before completing", id="raises"),
+        pytest.param(silent, "returned without sending a complete response", id="no-response"),
+    ],
+)
+def test_app_failures_answer_500_and_log_why(
+    app: Any, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """By default a failing app gets a 500 and one explanatory log line."""
+    with (
+        LambdaAdapter(app, lifespan="off") as handler,
+        caplog.at_level(logging.ERROR, logger="traced_asgi_lambda"),
+    ):
+        response = handler(build_event("http-api", HttpRequest(path="/p")), LocalContext())
+    assert response["statusCode"] == 500
+    assert response["body"] == "Internal Server Error"
+    assert len(caplog.records) == 1
+    assert problem in caplog.text
+    assert "GET /p answered 500" in caplog.text
+
+
+def test_on_error_raise_reraises_the_app_exception() -> None:
+    """``on_error='raise'`` re-raises the app's own exception so Lambda counts it."""
+    with LambdaAdapter(broken, lifespan="off", on_error="raise") as handler:
+        with pytest.raises(KeyError, match="missing-config"):
+            handler(build_event("http-api", HttpRequest()), LocalContext())
+        # The adapter is still usable afterwards.
+        with pytest.raises(KeyError):
+            handler(build_event("http-api", HttpRequest()), LocalContext())
+
+
+def test_on_error_raise_keeps_successful_responses() -> None:
+    """An error after a completed 2xx response (a background task) does not discard it."""
+
+    async def background_failure(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        await hello(scope, receive, send)
+        raise RuntimeError("background task failed")
+
+    with LambdaAdapter(background_failure, lifespan="off", on_error="raise") as handler:
+        response = handler(build_event("http-api", HttpRequest(path="/ok")), LocalContext())
+    assert response["statusCode"] == 200
+
+
+def test_public_names() -> None:
+    """The package exports exactly its documented public surface."""
+    assert sorted(traced_asgi_lambda.__all__) == [
+        "ASGIProtocolError",
+        "ConfigurationError",
+        "EventError",
+        "EventTranslator",
+        "LambdaAdapter",
+        "LambdaContext",
+        "LifespanError",
+        "MalformedEventError",
+        "Mangum",
+        "Request",
+        "Response",
+        "TracedAsgiLambdaError",
+        "TranslatorConfig",
+        "UnsupportedEventError",
+    ]
+    for name in traced_asgi_lambda.__all__:
+        assert getattr(traced_asgi_lambda, name) is not None
+
+
+def test_exceptions_share_one_root() -> None:
+    """Every error the adapter raises on purpose derives from TracedAsgiLambdaError."""
+    root = traced_asgi_lambda.TracedAsgiLambdaError
+    for name in traced_asgi_lambda.__all__:
+        obj = getattr(traced_asgi_lambda, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, root)
+
+
+def test_import_has_no_side_effects() -> None:
+    """Importing the package configures nothing, reads no environment, loads no telemetry SDK."""
+    code = (
+        "import logging, os, sys\n"
+        "handlers = list(logging.getLogger().handlers)\n"
+        "seen = []\n"
+        "class Env(dict):\n"
+        "    def __getitem__(self, k): seen.append(k); return super().__getitem__(k)\n"
+        "    def get(self, k, d=None): seen.append(k); return super().get(k, d)\n"
+        "os.environ = Env(os.environ)\n"
+        "import traced_asgi_lambda\n"
+        "heavy = [m for m in sys.modules if m.startswith(('opentelemetry', 'aws_lambda_powertools',"
+        " 'structlog', 'requests', 'google.protobuf', 'boto'))]\n"
+        "print(heavy, seen, logging.getLogger().handlers == handlers, "
+        "logging.getLogger('traced_asgi_lambda').handlers)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[] [] True []"
