@@ -139,8 +139,9 @@ def split_path(event_path: str) -> tuple[str, bytes]:
     """
     if event_path == "":
         return "/", b"/"
-    if event_path.isascii():
-        return (unquote(event_path) if "%" in event_path else event_path), event_path.encode()
+    if "%" in event_path:
+        return unquote(event_path), event_path.encode()
+    # Already decoded (HTTP API hands over decoded paths): encode what must be encoded.
     return event_path, quote(event_path, safe="/:@!$&'()*+,;=-._~").encode()
 
 

@@ -1,0 +1,1 @@
+"""Equivalent ASGI test applications, one per framework (see ``contract``)."""
