@@ -10,6 +10,9 @@ import pytest
 
 from traced_asgi_lambda.local import LocalContext
 
+# The real OpenTelemetry collector (rotel) on loopback, as the `collector` fixture.
+pytest_plugins = ["tests.collector"]
+
 EVENTS = Path(__file__).parent / "events"
 
 # Fixture folder -> the translator that must claim its events.

@@ -186,6 +186,7 @@ def test_public_names() -> None:
         "TracedAsgiLambdaError",
         "TranslatorConfig",
         "UnsupportedEventError",
+        "traced_handler",
     ]
     for name in traced_asgi_lambda.__all__:
         assert getattr(traced_asgi_lambda, name) is not None

@@ -17,7 +17,10 @@ from traced_asgi_lambda.exceptions import (
     TracedAsgiLambdaError,
     UnsupportedEventError,
 )
+from traced_asgi_lambda.telemetry.decorator import traced_handler
 from traced_asgi_lambda.types import LambdaContext, Response
+
+__version__ = "0.1.0"
 
 __all__ = [
     "ASGIProtocolError",
@@ -34,4 +37,5 @@ __all__ = [
     "TracedAsgiLambdaError",
     "TranslatorConfig",
     "UnsupportedEventError",
+    "traced_handler",
 ]

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from traced_asgi_lambda.events import BUILTIN_TRANSLATORS, EventTranslator, select
-from traced_asgi_lambda.events.base import DEFAULT_TEXT_MIME_TYPES, TranslatorConfig
+from traced_asgi_lambda.events import EventTranslator, select, translators_with
+from traced_asgi_lambda.events.base import TranslatorConfig
 from traced_asgi_lambda.exceptions import ConfigurationError
-from traced_asgi_lambda.http import CycleState, HTTPCycle
-from traced_asgi_lambda.lifespan import Lifespan
-from traced_asgi_lambda.shutdown import on_sigterm
+from traced_asgi_lambda.http import HTTPCycle
+from traced_asgi_lambda.lifespan import Lifespan, LifespanState
+from traced_asgi_lambda.shutdown import on_sigterm, shut_down
+from traced_asgi_lambda.telemetry.null import NULL_INVOCATION
+from traced_asgi_lambda.telemetry.setup import ExportMode, tracing_for
+from traced_asgi_lambda.telemetry.triggers import trace_headers
 from traced_asgi_lambda.types import ASGIApp, LambdaContext, LambdaResponse, LifespanMode, OnError
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["LambdaAdapter", "Mangum"]
 
-# Lambda allows 500 ms after SIGTERM before it kills the runtime (300 ms when only internal
-# extensions run), so shutdown gives the app less than that.
+# With an internal extension registered, Lambda allows the runtime 500 ms after SIGTERM
+# ("Lambda execution environment lifecycle", Shutdown phase); lifespan shutdown gets half,
+# leaving the rest for the final flush.
 DEFAULT_SHUTDOWN_TIMEOUT = 0.25
 
 
@@ -42,26 +50,21 @@ class LambdaAdapter:
         custom_handlers: Iterable[EventTranslator] | None = None,
         on_error: OnError = "respond",
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        tracer_provider: TracerProvider | None = None,
+        flush_timeout: float = 2.0,
+        export: ExportMode = "sync",
     ) -> None:
-        _check_choice("lifespan", lifespan, ("auto", "on", "off"))
-        _check_choice("on_error", on_error, ("respond", "raise"))
-        custom = tuple(custom_handlers or ())
-        for handler in custom:
-            if not all(callable(getattr(handler, f, None)) for f in _TRANSLATOR_FUNCTIONS):
-                raise ConfigurationError(
-                    f"Expected each custom handler to be an EventTranslator with "
-                    f"matches(), to_request() and to_response(), but got {handler!r}. "
-                    "Fix: implement traced_asgi_lambda.EventTranslator."
-                )
+        ConfigurationError.check_choice("lifespan", lifespan, ("auto", "on", "off"))
+        ConfigurationError.check_choice("on_error", on_error, ("respond", "raise"))
         self.app = app
         self.on_error = on_error
-        self.translators: tuple[EventTranslator, ...] = (*custom, *BUILTIN_TRANSLATORS)
-        self.config = TranslatorConfig(
-            api_gateway_base_path=api_gateway_base_path or "/",
-            text_mime_types=tuple(text_mime_types or DEFAULT_TEXT_MIME_TYPES),
-            exclude_headers=frozenset(h.lower() for h in exclude_headers or ()),
+        self.translators = translators_with(custom_handlers)
+        self.config = TranslatorConfig.build(
+            api_gateway_base_path, text_mime_types, exclude_headers
         )
         self.log = logging.getLogger("traced_asgi_lambda")
+        # Before the loop exists, so a configuration error leaves nothing open.
+        self.tracing = tracing_for(tracer_provider, os.environ, flush_timeout, export, self.log)
         # One loop for the life of the environment, so the lifespan task and anything
         # the app caches on the loop (connection pools) survive between invocations.
         self.loop = asyncio.new_event_loop()
@@ -69,8 +72,10 @@ class LambdaAdapter:
         # Runs at garbage collection, on close(), on SIGTERM or at interpreter exit:
         # whichever comes first, once.
         self._finalizer = weakref.finalize(
-            self, _shut_down, self.loop, self.lifespan, shutdown_timeout
+            self, shut_down, self.loop, self.lifespan, shutdown_timeout, self.tracing
         )
+        if self.tracing is not None:
+            on_sigterm(self._finalizer)
 
     def startup(self) -> None:
         """Run lifespan startup now, such as in the init phase; otherwise the first call does."""
@@ -88,51 +93,55 @@ class LambdaAdapter:
         self.close()
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
-        translator = select(event, self.translators)
-        request = translator.to_request(event, context, self.config)
+        if self.tracing is None:
+            return self._handle(event, context, NULL_INVOCATION)
+        with self.tracing.invocation(
+            event, context, trigger="http", headers=trace_headers(event)
+        ) as invocation:
+            return self._handle(event, context, invocation)
+
+    def _handle(
+        self, event: dict[str, Any], context: LambdaContext, invocation: Any
+    ) -> LambdaResponse:
+        with invocation.stage("parse") as span:
+            translator = select(event, self.translators)
+            request = translator.to_request(event, context, self.config)
+            span.set_attribute("traced_asgi_lambda.source", translator.name)
         scope = request.scope
+        invocation.request(scope)
         if self.lifespan is not None:
-            self.startup()
+            if self.lifespan.state is LifespanState.IDLE:
+                with invocation.stage("lifespan"):
+                    self.startup()
             # ASGI lifespan "state": each request gets a shallow copy of startup's dict.
             scope["state"] = self.lifespan.app_state.copy()
         cycle = HTTPCycle(scope, request.body)
-        response = self.loop.run_until_complete(cycle.run(self.app))
+        with invocation.stage("app") as span:
+            response = self.loop.run_until_complete(cycle.run(self.app))
+            invocation.response_started(span, cycle.started_ns)
+            if cycle.error is not None:
+                span.record_exception(cycle.error)
+        invocation.response(scope, response.status, cycle.error)
         if cycle.problem is not None:
-            self.log.error(
-                "%s %s answered %s: %s",
-                scope["method"],
-                scope["path"],
-                response.status,
-                cycle.problem,
-                exc_info=cycle.error,
-            )
-            # Frameworks such as Starlette answer 500 and then re-raise; that is re-raised.
-            # A success that completed before the app raised (in a background task, say)
-            # is still the right answer, so it is returned.
-            if (
-                self.on_error == "raise"
-                and cycle.error is not None
-                and (cycle.state is not CycleState.COMPLETE or response.status >= 500)
-            ):
-                raise cycle.error
-        return translator.to_response(response, event, self.config)
+            self._report(scope, response.status, cycle)
+        with invocation.stage("encode") as span:
+            out = translator.to_response(response, event, self.config)
+            span.set_attribute("traced_asgi_lambda.response.body_size", len(response.body))
+        return out
+
+    def _report(self, scope: Any, status: int, cycle: HTTPCycle) -> None:
+        """Log once why the response is not the app's own; re-raise if asked to."""
+        self.log.error(
+            "%s %s answered %s: %s",
+            scope["method"],
+            scope["path"],
+            status,
+            cycle.problem,
+            exc_info=cycle.error,
+        )
+        if self.on_error == "raise" and (error := cycle.error_to_raise()) is not None:
+            raise error
 
 
 Mangum = LambdaAdapter
 """Mangum's name for the adapter, so migrating is a one-line import change."""
-
-_TRANSLATOR_FUNCTIONS = ("matches", "to_request", "to_response")
-
-
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigurationError(
-            f"Expected {name} to be one of {', '.join(map(repr, choices))}, but got {value!r}."
-        )
-
-
-def _shut_down(loop: asyncio.AbstractEventLoop, lifespan: Lifespan | None, timeout: float) -> None:
-    if lifespan is not None:
-        lifespan.shutdown(timeout)
-    if not loop.is_running() and not loop.is_closed():
-        loop.close()

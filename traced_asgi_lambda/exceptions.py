@@ -35,6 +35,14 @@ class TracedAsgiLambdaError(Exception):
 class ConfigurationError(TracedAsgiLambdaError, ValueError):
     """A constructor argument has a value the adapter cannot use."""
 
+    @classmethod
+    def check_choice(cls, name: str, value: object, choices: tuple[str, ...]) -> None:
+        """Raise unless ``value`` is one of ``choices``."""
+        if value not in choices:
+            raise cls(
+                f"Expected {name} to be one of {', '.join(map(repr, choices))}, but got {value!r}."
+            )
+
 
 class EventError(TracedAsgiLambdaError):
     """The Lambda event cannot be turned into an ASGI request."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import time
 
 from traced_asgi_lambda.exceptions import ASGIProtocolError
 from traced_asgi_lambda.types import (
@@ -55,6 +56,7 @@ class HTTPCycle:
         "headers",
         "problem",
         "scope",
+        "started_ns",
         "state",
         "status",
     )
@@ -66,6 +68,7 @@ class HTTPCycle:
         self.headers: Headers = []
         self.error: Exception | None = None
         self.problem: str | None = None
+        self.started_ns: int | None = None  # wall clock at 'http.response.start' (TTFB)
         self._body = body
         self._chunks: list[bytes] = []
         self._request_sent = False
@@ -88,6 +91,17 @@ class HTTPCycle:
             )
             return internal_error()
         return Response(self.status, self.headers, b"".join(self._chunks))
+
+    def error_to_raise(self) -> Exception | None:
+        """The app's exception, if it should reach Lambda under ``on_error="raise"``.
+
+        Frameworks such as Starlette answer 500 and then re-raise: that is raised. A
+        success that completed before the app raised (in a background task, say) is
+        still the right answer, so it is returned instead.
+        """
+        if self.error is not None and (self.state is not CycleState.COMPLETE or self.status >= 500):
+            return self.error
+        return None
 
     async def receive(self) -> Message:
         if not self._request_sent:
@@ -123,6 +137,7 @@ class HTTPCycle:
             self.status = status
             self.headers = list(message.get("headers") or ())
             self.state = CycleState.RESPONSE
+            self.started_ns = time.time_ns()
         elif self.state is CycleState.RESPONSE:
             if kind != "http.response.body":
                 raise ASGIProtocolError(

@@ -12,8 +12,15 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import TYPE_CHECKING
 
-__all__ = ["on_sigterm"]
+if TYPE_CHECKING:
+    import asyncio
+
+    from traced_asgi_lambda.lifespan import Lifespan
+    from traced_asgi_lambda.telemetry.tracing import Tracing
+
+__all__ = ["on_sigterm", "shut_down"]
 
 
 def on_sigterm(callback: Callable[[], None]) -> bool:
@@ -40,3 +47,18 @@ def on_sigterm(callback: Callable[[], None]) -> bool:
 
     signal.signal(signal.SIGTERM, handle)
     return True
+
+
+def shut_down(
+    loop: asyncio.AbstractEventLoop,
+    lifespan: Lifespan | None,
+    timeout: float,
+    tracing: Tracing | None,
+) -> None:
+    """An adapter's last act: lifespan shutdown, a final flush, and the loop closed."""
+    if lifespan is not None:
+        lifespan.shutdown(timeout)
+    if tracing is not None:
+        tracing.shutdown()
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()

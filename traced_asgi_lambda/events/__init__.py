@@ -26,7 +26,7 @@ from traced_asgi_lambda.events.base import (
     Request,
     TranslatorConfig,
 )
-from traced_asgi_lambda.exceptions import UnsupportedEventError
+from traced_asgi_lambda.exceptions import ConfigurationError, UnsupportedEventError
 
 __all__ = [
     "BUILTIN_TRANSLATORS",
@@ -35,6 +35,7 @@ __all__ = [
     "Request",
     "TranslatorConfig",
     "select",
+    "translators_with",
 ]
 
 BUILTIN_TRANSLATORS: tuple[EventTranslator, ...] = (
@@ -47,6 +48,23 @@ BUILTIN_TRANSLATORS: tuple[EventTranslator, ...] = (
     vpc_lattice_v2,
     vpc_lattice_v1,
 )
+
+
+def translators_with(
+    custom: Iterable[EventTranslator] | None,
+) -> tuple[EventTranslator, ...]:
+    """Custom translators, checked, ahead of the built-in ones."""
+    custom = tuple(custom or ())
+    for translator in custom:
+        if not all(
+            callable(getattr(translator, f, None)) for f in ("matches", "to_request", "to_response")
+        ):
+            raise ConfigurationError(
+                "Expected each custom handler to be an EventTranslator with matches(), "
+                f"to_request() and to_response(), but got {translator!r}. "
+                "Fix: implement traced_asgi_lambda.EventTranslator."
+            )
+    return (*custom, *BUILTIN_TRANSLATORS)
 
 
 def select(event: object, translators: Iterable[EventTranslator]) -> EventTranslator:

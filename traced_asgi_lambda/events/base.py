@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -35,6 +36,20 @@ class TranslatorConfig:
     api_gateway_base_path: str = "/"
     text_mime_types: tuple[str, ...] = DEFAULT_TEXT_MIME_TYPES
     exclude_headers: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        api_gateway_base_path: str | None,
+        text_mime_types: Iterable[str] | None,
+        exclude_headers: Iterable[str] | None,
+    ) -> TranslatorConfig:
+        """The config from the adapter's Mangum-compatible arguments."""
+        return cls(
+            api_gateway_base_path=api_gateway_base_path or "/",
+            text_mime_types=tuple(text_mime_types or DEFAULT_TEXT_MIME_TYPES),
+            exclude_headers=frozenset(h.lower() for h in exclude_headers or ()),
+        )
 
 
 class EventTranslator(Protocol):

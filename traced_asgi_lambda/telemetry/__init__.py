@@ -1,0 +1,1 @@
+"""OpenTelemetry tracing, logs and metrics for the adapter; imported only when telemetry is on."""
