@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import MutableMapping
@@ -201,23 +202,51 @@ def test_exceptions_share_one_root() -> None:
             assert issubclass(obj, root)
 
 
+IMPORT_PROBE = """
+import logging, os, sys
+handlers = list(logging.getLogger().handlers)
+seen = []
+class Env(dict):
+    def __getitem__(self, k): seen.append(k); return super().__getitem__(k)
+    def get(self, k, d=None): seen.append(k); return super().get(k, d)
+os.environ = Env(os.environ)
+import traced_asgi_lambda
+HEAVY = ('opentelemetry', 'aws_lambda_powertools', 'structlog', 'requests', 'google.protobuf',
+         'boto', 'urllib3')
+def heavy():
+    return sorted({m.split('.')[0] + ('.sdk' if m.startswith('opentelemetry.sdk') else '')
+                   for m in sys.modules if m.startswith(HEAVY)})
+print(heavy(), seen, logging.getLogger().handlers == handlers,
+      logging.getLogger('traced_asgi_lambda').handlers)
+async def app(scope, receive, send):
+    pass
+handler = traced_asgi_lambda.LambdaAdapter(app, lifespan='off')
+print(heavy(), handler.tracing)
+"""
+
+
 def test_import_has_no_side_effects() -> None:
     """Importing the package configures nothing, reads no environment, loads no telemetry SDK."""
-    code = (
-        "import logging, os, sys\n"
-        "handlers = list(logging.getLogger().handlers)\n"
-        "seen = []\n"
-        "class Env(dict):\n"
-        "    def __getitem__(self, k): seen.append(k); return super().__getitem__(k)\n"
-        "    def get(self, k, d=None): seen.append(k); return super().get(k, d)\n"
-        "os.environ = Env(os.environ)\n"
-        "import traced_asgi_lambda\n"
-        "heavy = [m for m in sys.modules if m.startswith(('opentelemetry', 'aws_lambda_powertools',"
-        " 'structlog', 'requests', 'google.protobuf', 'boto'))]\n"
-        "print(heavy, seen, logging.getLogger().handlers == handlers, "
-        "logging.getLogger('traced_asgi_lambda').handlers)\n"
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", IMPORT_PROBE], cwd=ROOT, env=env, capture_output=True, text=True
     )
-    assert result.stdout.strip() == "[] [] True []"
+    assert result.returncode == 0, result.stderr
+    imported, constructed = result.stdout.splitlines()
+    assert imported == "[] [] True []"
+    # An adapter with nothing to export to still imports no OpenTelemetry at all.
+    assert constructed == "[] None"
+
+
+def test_sdk_and_exporter_load_only_when_export_is_configured() -> None:
+    """With an OTLP endpoint configured, the SDK and exporter load at construction, not import."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    imported, constructed = result.stdout.splitlines()
+    assert imported.startswith("[] ")
+    assert "opentelemetry.sdk" in constructed
+    assert "Tracing object" in constructed

@@ -189,3 +189,30 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
         "parse event",
     ]
     provider.shutdown()
+
+
+def test_sigterm_flushes_what_is_left() -> None:
+    """On SIGTERM the adapter flushes spans still buffered, then the process ends by it."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.scripts.sigterm_flush"],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[-2:] == ["returned", "span late work"], result.stderr
+    assert sorted(lines[:-2]) == [
+        "span GET /items/{item_id:int}",
+        "span asgi app",
+        "span encode response",
+        "span lifespan startup",
+        "span parse event",
+    ]
+    assert result.returncode == -signal.SIGTERM

@@ -74,6 +74,9 @@ def test_span_tree_on_every_source(
         assert children["parse"].attributes is not None
         assert children["parse"].attributes["traced_asgi_lambda.source"]
         assert [e.name for e in children["app"].events] == ["http.response.start"]
+        encode = dict(children["encode"].attributes or {})
+        assert encode["traced_asgi_lambda.response.base64"] is False
+        assert encode["traced_asgi_lambda.response.body_size"] == len(b'{"ok":true}')
         # Warm: no lifespan stage, no cold start.
         exporter.clear()
         handler(build_event(source, HttpRequest("GET", "/route-info/8")), LocalContext("orders"))
@@ -243,3 +246,36 @@ def test_lambda_trace_env_var(
     else:
         assert root.context.trace_id != trace_id
         assert [link.context.trace_id for link in root.links] == [trace_id]
+
+
+def test_provisioned_concurrency_is_never_cold(
+    provider: TracerProvider, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under provisioned concurrency the first invocation is not a cold start."""
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
+    with LambdaAdapter(starlette_app, tracer_provider=provider) as handler:
+        handler(build_event("http-api", HttpRequest("GET", "/items/1")), LocalContext())
+    root, _ = tree(exporter)
+    assert (root.attributes or {})["faas.coldstart"] is False
+
+
+def test_binary_response_is_marked_base64(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    """The encode span says when the body went out as base64."""
+    with LambdaAdapter(starlette_app, tracer_provider=provider) as handler:
+        handler(build_event("edge", HttpRequest("GET", "/download")), LocalContext())
+    _, children = tree(exporter)
+    encode = dict(children["encode"].attributes or {})
+    assert encode["traced_asgi_lambda.response.base64"] is True
+    assert encode["traced_asgi_lambda.response.body_size"] == 256
+
+
+def test_telemetry_names_load_lazily() -> None:
+    """traced_asgi_lambda.telemetry exports its public names on first use."""
+    import traced_asgi_lambda.telemetry as telemetry
+
+    assert callable(telemetry.lambda_tracer_provider)
+    assert telemetry.XRayIdGenerator.__name__ == "XRayIdGenerator"
+    with pytest.raises(AttributeError, match="nothing_here"):
+        telemetry.nothing_here  # noqa: B018

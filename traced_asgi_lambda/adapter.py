@@ -126,7 +126,7 @@ class LambdaAdapter:
             self._report(scope, response.status, cycle)
         with invocation.stage("encode") as span:
             out = translator.to_response(response, event, self.config)
-            span.set_attribute("traced_asgi_lambda.response.body_size", len(response.body))
+            invocation.encoded(span, len(response.body), out)
         return out
 
     def _report(self, scope: Any, status: int, cycle: HTTPCycle) -> None:

@@ -45,5 +45,8 @@ class NullInvocation:
     def response_started(self, span: object, at_ns: int | None) -> None:
         return None
 
+    def encoded(self, span: object, body_size: int, out: Mapping[str, Any]) -> None:
+        return None
+
 
 NULL_INVOCATION = NullInvocation()

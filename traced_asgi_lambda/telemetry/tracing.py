@@ -205,6 +205,12 @@ class Invocation:
             self.root.set_attribute("error.type", error_type)
             self.root.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
 
+    def encoded(self, span: trace.Span, body_size: int, out: Mapping[str, Any]) -> None:
+        """Describe the encoded response on the encode span: body size and base64 or not."""
+        span.set_attribute("traced_asgi_lambda.response.body_size", body_size)
+        base64 = out.get("isBase64Encoded") is True or out.get("bodyEncoding") == "base64"
+        span.set_attribute("traced_asgi_lambda.response.base64", base64)
+
     def response_started(self, span: trace.Span, at_ns: int | None) -> None:
         """Mark time to first byte on the app span as an event at the moment it happened."""
         if at_ns is not None:
