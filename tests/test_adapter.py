@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import os
 import subprocess
@@ -26,6 +28,7 @@ from traced_asgi_lambda import (
 )
 from traced_asgi_lambda.events._codec import headers_from_single, make_scope
 from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.types import ASGIReceive, ASGISend
 
 Scope = MutableMapping[str, Any]
@@ -126,26 +129,44 @@ def test_unknown_and_malformed_events_raise_precisely() -> None:
 
 
 @pytest.mark.parametrize(
-    ("app", "problem"),
+    ("app", "problem", "exception"),
     [
-        pytest.param(broken, "raised KeyError before completing", id="raises"),
-        pytest.param(silent, "returned without sending a complete response", id="no-response"),
+        pytest.param(broken, "raised KeyError before completing", "KeyError", id="raises"),
+        pytest.param(silent, "returned without sending a complete response", None, id="silent"),
     ],
 )
-def test_app_failures_answer_500_and_log_why(
-    app: Any, problem: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    """By default a failing app gets a 500 and one explanatory log line."""
-    with (
-        LambdaAdapter(app, lifespan="off") as handler,
-        caplog.at_level(logging.ERROR, logger="traced_asgi_lambda"),
-    ):
+def test_app_failures_answer_500_and_log_why(app: Any, problem: str, exception: str | None) -> None:
+    """By default a failing app gets a 500 and one explanatory, structured error line."""
+    out = io.StringIO()
+    options = TelemetryOptions(stream=out, log_json=True, metrics=False)
+    with LambdaAdapter(app, lifespan="off", telemetry=options) as handler:
         response = handler(build_event("http-api", HttpRequest(path="/p")), LocalContext())
     assert response["statusCode"] == 500
     assert response["body"] == "Internal Server Error"
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    errors = [line for line in lines if line["level"] == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0]["message"].startswith("GET /p answered 500: the app ")
+    assert problem in errors[0]["message"]
+    if exception:
+        assert exception in json.dumps(errors[0]["exception"])
+    access = [line for line in lines if line["level"] == "INFO"]
+    assert len(access) == 1
+    assert access[0]["status"] == 500
+
+
+def test_app_failures_go_to_stdlib_logging_when_logs_are_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With our logs off, the explanation still reaches the 'traced_asgi_lambda' logger."""
+    options = TelemetryOptions(logs=False, metrics=False)
+    with (
+        LambdaAdapter(broken, lifespan="off", telemetry=options) as handler,
+        caplog.at_level(logging.ERROR, logger="traced_asgi_lambda"),
+    ):
+        handler(build_event("http-api", HttpRequest(path="/p")), LocalContext())
     assert len(caplog.records) == 1
-    assert problem in caplog.text
-    assert "GET /p answered 500" in caplog.text
+    assert "GET /p answered 500: the app raised KeyError" in caplog.text
 
 
 def test_on_error_raise_reraises_the_app_exception() -> None:
@@ -184,6 +205,7 @@ def test_public_names() -> None:
         "Mangum",
         "Request",
         "Response",
+        "TelemetryOptions",
         "TracedAsgiLambdaError",
         "TranslatorConfig",
         "UnsupportedEventError",
@@ -221,32 +243,43 @@ print(heavy(), seen, logging.getLogger().handlers == handlers,
 async def app(scope, receive, send):
     pass
 handler = traced_asgi_lambda.LambdaAdapter(app, lifespan='off')
-print(heavy(), handler.tracing)
+print(heavy(), handler.telemetry)
 """
+
+
+def _probe(**env: str) -> tuple[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACED_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    imported, constructed = result.stdout.splitlines()
+    return imported, constructed
 
 
 def test_import_has_no_side_effects() -> None:
     """Importing the package configures nothing, reads no environment, loads no telemetry SDK."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    imported, constructed = result.stdout.splitlines()
+    imported, constructed = _probe()
     assert imported == "[] [] True []"
-    # An adapter with nothing to export to still imports no OpenTelemetry at all.
+    # Constructing the adapter loads what logs and EMF need, but no OpenTelemetry.
+    assert "opentelemetry" not in constructed
+    assert "structlog" in constructed
+    assert "aws_lambda_powertools" in constructed
+
+
+def test_nothing_loads_when_every_signal_is_off() -> None:
+    """With logs and metrics turned off and nothing to trace, no telemetry code loads at all."""
+    _, constructed = _probe(TRACED_ASGI_LAMBDA_LOGS="off", TRACED_ASGI_LAMBDA_METRICS="off")
     assert constructed == "[] None"
 
 
 def test_sdk_and_exporter_load_only_when_export_is_configured() -> None:
     """With an OTLP endpoint configured, the SDK and exporter load at construction, not import."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    imported, constructed = result.stdout.splitlines()
+    imported, constructed = _probe(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318")
     assert imported.startswith("[] ")
     assert "opentelemetry.sdk" in constructed
-    assert "Tracing object" in constructed
+    assert "Telemetry object" in constructed

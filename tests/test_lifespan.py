@@ -16,6 +16,7 @@ import pytest
 from traced_asgi_lambda import LambdaAdapter, LifespanError
 from traced_asgi_lambda.lifespan import Lifespan, LifespanState
 from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.types import ASGIReceive, ASGISend, LifespanMode, Message
 
 Scope = MutableMapping[str, Any]
@@ -164,7 +165,8 @@ def test_shutdown_problems_are_logged_not_raised(
 ) -> None:
     """A hanging or failing shutdown is bounded by the timeout and logged."""
     app = RecordingApp(shutdown=shutdown)
-    handler = LambdaAdapter(app, shutdown_timeout=0.05)
+    quiet = TelemetryOptions(logs=False, metrics=False)  # internal warnings go to stdlib logging
+    handler = LambdaAdapter(app, shutdown_timeout=0.05, telemetry=quiet)
     invoke(handler)
     with caplog.at_level(logging.WARNING, logger="traced_asgi_lambda"):
         handler.close()
@@ -228,7 +230,8 @@ def test_shutdown_runs_at_interpreter_exit() -> None:
         "from tests.scripts.sigterm_shutdown import app\n"
         "from traced_asgi_lambda import LambdaAdapter\n"
         "from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event\n"
-        "handler = LambdaAdapter(app)\n"
+        "from traced_asgi_lambda.telemetry.options import TelemetryOptions\n"
+        "handler = LambdaAdapter(app, telemetry=TelemetryOptions(logs=False, metrics=False))\n"
         "handler(build_event('alb', HttpRequest()), LocalContext())\n"
         "print('exiting', flush=True)\n"
     )

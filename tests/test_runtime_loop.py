@@ -408,7 +408,7 @@ def test_trace_context_from_the_runtime_trace_id_header(
             HANDLER,
             {"RUNTIME_TEST_EXPORT": "bogus"},
             "ConfigurationError",
-            "Expected export to be 'sync' or 'after-response', but got 'bogus'.",
+            "Expected export to be one of 'sync', 'after-response', but got 'bogus'.",
             id="adapter-misconfigured",
         ),
         pytest.param(

@@ -118,8 +118,12 @@ def test_handler_exceptions_are_recorded_and_reraised(
     assert root.events[0].name == "exception"
 
 
-def test_bare_decorator_without_telemetry_returns_the_handler() -> None:
-    """With nothing to export to, @traced_handler leaves the handler untouched."""
+def test_bare_decorator_without_telemetry_returns_the_handler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With every signal off and nothing to trace, @traced_handler leaves the handler as is."""
+    monkeypatch.setenv("TRACED_ASGI_LAMBDA_LOGS", "off")
+    monkeypatch.setenv("TRACED_ASGI_LAMBDA_METRICS", "off")
 
     def handler(event: dict[str, Any], context: Any) -> int:
         return 1

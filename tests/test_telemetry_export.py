@@ -14,6 +14,7 @@ from tests.apps.starlette_app import app as starlette_app
 from tests.collector import Collector, refused_endpoint
 from traced_asgi_lambda import LambdaAdapter
 from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
 from traced_asgi_lambda.telemetry.provider import lambda_tracer_provider
 
@@ -101,7 +102,8 @@ def test_broken_export_never_breaks_or_delays_the_response(
     processor = InvocationSpanProcessor(make_exporter())
     provider = TracerProvider()
     provider.add_span_processor(processor)
-    with LambdaAdapter(starlette_app, tracer_provider=provider, flush_timeout=FLUSH_TIMEOUT) as h:
+    options = TelemetryOptions(flush_timeout=FLUSH_TIMEOUT)
+    with LambdaAdapter(starlette_app, tracer_provider=provider, telemetry=options) as h:
         for _ in range(3):
             started = time.perf_counter()
             response = h(build_event("alb", HttpRequest("GET", "/items/5")), LocalContext())
@@ -118,7 +120,8 @@ def test_budget_never_passes_the_deadline() -> None:
     """With little time left, the flush gets the remaining time minus the margin, not more."""
     exporter = HangingExporter()
     provider = lambda_tracer_provider(exporter, environ={})
-    with LambdaAdapter(starlette_app, tracer_provider=provider, flush_timeout=5.0) as handler:
+    options = TelemetryOptions(flush_timeout=5.0)
+    with LambdaAdapter(starlette_app, tracer_provider=provider, telemetry=options) as handler:
         context = LocalContext(timeout_ms=400)
         started = time.perf_counter()
         response = handler(build_event("http-api", HttpRequest("GET", "/items/1")), context)
@@ -155,9 +158,14 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
     returned_at: list[float] = []
     with LambdaAPI() as api:
         monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", api.address)
-        adapter = LambdaAdapter(starlette_app, tracer_provider=provider, export="after-response")
-        assert adapter.tracing is not None
-        assert adapter.tracing.after_response is not None
+        adapter = LambdaAdapter(
+            starlette_app,
+            tracer_provider=provider,
+            telemetry=TelemetryOptions(export="after-response"),
+        )
+        assert adapter.telemetry is not None
+        assert adapter.telemetry.tracing is not None
+        assert adapter.telemetry.tracing.after_response is not None
         assert [(r.name, r.events) for r in api.registrations] == [
             ("traced-asgi-lambda", ("INVOKE",))
         ]

@@ -110,7 +110,7 @@ def test_global_provider_is_used_when_the_app_set_one() -> None:
         "from traced_asgi_lambda import LambdaAdapter\n"
         "async def app(scope, receive, send): pass\n"
         "with LambdaAdapter(app, lifespan='off') as handler:\n"
-        "    print(handler.tracing.provider is provider)\n"
+        "    print(handler.telemetry.tracing.provider is provider)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

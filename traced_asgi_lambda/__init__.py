@@ -18,6 +18,7 @@ from traced_asgi_lambda.exceptions import (
     UnsupportedEventError,
 )
 from traced_asgi_lambda.telemetry.decorator import traced_handler
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.types import LambdaContext, Response
 
 __version__ = "0.1.0"
@@ -34,6 +35,7 @@ __all__ = [
     "Mangum",
     "Request",
     "Response",
+    "TelemetryOptions",
     "TracedAsgiLambdaError",
     "TranslatorConfig",
     "UnsupportedEventError",

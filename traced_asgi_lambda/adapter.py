@@ -16,7 +16,8 @@ from traced_asgi_lambda.http import HTTPCycle
 from traced_asgi_lambda.lifespan import Lifespan, LifespanState
 from traced_asgi_lambda.shutdown import on_sigterm, shut_down
 from traced_asgi_lambda.telemetry.null import NULL_INVOCATION
-from traced_asgi_lambda.telemetry.setup import ExportMode, tracing_for
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
+from traced_asgi_lambda.telemetry.setup import telemetry_for
 from traced_asgi_lambda.telemetry.triggers import trace_headers
 from traced_asgi_lambda.types import ASGIApp, LambdaContext, LambdaResponse, LifespanMode, OnError
 
@@ -51,8 +52,7 @@ class LambdaAdapter:
         on_error: OnError = "respond",
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         tracer_provider: TracerProvider | None = None,
-        flush_timeout: float = 2.0,
-        export: ExportMode = "sync",
+        telemetry: TelemetryOptions | None = None,
     ) -> None:
         ConfigurationError.check_choice("lifespan", lifespan, ("auto", "on", "off"))
         ConfigurationError.check_choice("on_error", on_error, ("respond", "raise"))
@@ -62,9 +62,11 @@ class LambdaAdapter:
         self.config = TranslatorConfig.build(
             api_gateway_base_path, text_mime_types, exclude_headers
         )
-        self.log = logging.getLogger("traced_asgi_lambda")
         # Before the loop exists, so a configuration error leaves nothing open.
-        self.tracing = tracing_for(tracer_provider, os.environ, flush_timeout, export, self.log)
+        self.telemetry = telemetry_for(telemetry or TelemetryOptions(), tracer_provider, os.environ)
+        self.log: Any = logging.getLogger("traced_asgi_lambda")
+        if self.telemetry is not None and self.telemetry.logs_on:
+            self.log = self.telemetry.log
         # One loop for the life of the environment, so the lifespan task and anything
         # the app caches on the loop (connection pools) survive between invocations.
         self.loop = asyncio.new_event_loop()
@@ -72,9 +74,9 @@ class LambdaAdapter:
         # Runs at garbage collection, on close(), on SIGTERM or at interpreter exit:
         # whichever comes first, once.
         self._finalizer = weakref.finalize(
-            self, shut_down, self.loop, self.lifespan, shutdown_timeout, self.tracing
+            self, shut_down, self.loop, self.lifespan, shutdown_timeout, self.telemetry
         )
-        if self.tracing is not None:
+        if self.telemetry is not None:
             on_sigterm(self._finalizer)
 
     def startup(self) -> None:
@@ -93,9 +95,9 @@ class LambdaAdapter:
         self.close()
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
-        if self.tracing is None:
+        if self.telemetry is None:
             return self._handle(event, context, NULL_INVOCATION)
-        with self.tracing.invocation(
+        with self.telemetry.invocation(
             event, context, trigger="http", headers=trace_headers(event)
         ) as invocation:
             return self._handle(event, context, invocation)
@@ -106,7 +108,7 @@ class LambdaAdapter:
         with invocation.stage("parse") as span:
             translator = select(event, self.translators)
             request = translator.to_request(event, context, self.config)
-            span.set_attribute("traced_asgi_lambda.source", translator.name)
+            invocation.parsed(span, translator.name)
         scope = request.scope
         invocation.request(scope)
         if self.lifespan is not None:
@@ -123,13 +125,13 @@ class LambdaAdapter:
                 span.record_exception(cycle.error)
         invocation.response(scope, response.status, cycle.error)
         if cycle.problem is not None:
-            self._report(scope, response.status, cycle)
+            invocation.reported = self._report(scope, response.status, cycle)
         with invocation.stage("encode") as span:
             out = translator.to_response(response, event, self.config)
             invocation.encoded(span, len(response.body), out)
         return out
 
-    def _report(self, scope: Any, status: int, cycle: HTTPCycle) -> None:
+    def _report(self, scope: Any, status: int, cycle: HTTPCycle) -> BaseException | None:
         """Log once why the response is not the app's own; re-raise if asked to."""
         self.log.error(
             "%s %s answered %s: %s",
@@ -141,6 +143,7 @@ class LambdaAdapter:
         )
         if self.on_error == "raise" and (error := cycle.error_to_raise()) is not None:
             raise error
+        return cycle.error
 
 
 Mangum = LambdaAdapter

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from traced_asgi_lambda.lifespan import Lifespan
-    from traced_asgi_lambda.telemetry.tracing import Tracing
+    from traced_asgi_lambda.telemetry.invocation import Telemetry
 
 __all__ = ["on_sigterm", "shut_down"]
 
@@ -124,12 +124,12 @@ def shut_down(
     loop: asyncio.AbstractEventLoop,
     lifespan: Lifespan | None,
     timeout: float,
-    tracing: Tracing | None,
+    telemetry: Telemetry | None,
 ) -> None:
     """An adapter's last act: lifespan shutdown, a final flush, and the loop closed."""
     if lifespan is not None:
         lifespan.shutdown(timeout)
-    if tracing is not None:
-        tracing.shutdown()
+    if telemetry is not None:
+        telemetry.shutdown()
     if not loop.is_running() and not loop.is_closed():
         loop.close()

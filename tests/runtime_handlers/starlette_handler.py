@@ -23,7 +23,7 @@ from tests.apps.contract import STATE_KEY, STATE_VALUE
 from tests.apps.starlette_app import app as example_app
 from tests.runtime_handlers import SHUTDOWN_SPAN
 from traced_asgi_lambda import LambdaAdapter
-from traced_asgi_lambda.telemetry.setup import ExportMode
+from traced_asgi_lambda.telemetry.options import ExportMode, TelemetryOptions
 from traced_asgi_lambda.types import OnError
 
 
@@ -39,14 +39,17 @@ async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         yield {STATE_KEY: STATE_VALUE}
     finally:
         _mark("shutdown")
-        if handler.tracing is not None:
-            handler.tracing.provider.get_tracer(__name__).start_span(SHUTDOWN_SPAN).end()
+        tracing = handler.telemetry.tracing if handler.telemetry is not None else None
+        if tracing is not None:
+            tracing.provider.get_tracer(__name__).start_span(SHUTDOWN_SPAN).end()
 
 
 app = Starlette(routes=example_app.routes, lifespan=lifespan)
 
 handler = LambdaAdapter(
     app,
-    export=cast(ExportMode, os.environ.get("RUNTIME_TEST_EXPORT", "sync")),
     on_error=cast(OnError, os.environ.get("RUNTIME_TEST_ON_ERROR", "respond")),
+    telemetry=TelemetryOptions(
+        export=cast(ExportMode, os.environ.get("RUNTIME_TEST_EXPORT", "sync"))
+    ),
 )

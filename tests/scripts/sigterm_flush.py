@@ -16,12 +16,14 @@ from tests.apps.starlette_app import app
 from traced_asgi_lambda import LambdaAdapter
 from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
 from traced_asgi_lambda.telemetry import lambda_tracer_provider
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 
 
 def main() -> None:
     exporter = ConsoleSpanExporter(out=sys.stdout, formatter=lambda span: f"span {span.name}\n")
     provider = lambda_tracer_provider(exporter, environ={})
-    handler = LambdaAdapter(app, tracer_provider=provider)
+    quiet = TelemetryOptions(logs=False, metrics=False)  # stdout carries only span names
+    handler = LambdaAdapter(app, tracer_provider=provider, telemetry=quiet)
     handler(build_event("http-api", HttpRequest("GET", "/items/1")), LocalContext())
     print("returned", flush=True)
     # A span that ends after the invocation (a background job, say) waits for the next

@@ -11,6 +11,7 @@ from typing import Any
 
 from traced_asgi_lambda import LambdaAdapter
 from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.types import ASGIReceive, ASGISend
 
 
@@ -30,7 +31,8 @@ async def app(scope: MutableMapping[str, Any], receive: ASGIReceive, send: ASGIS
 
 
 def main() -> None:
-    handler = LambdaAdapter(app)
+    # Logs and metrics off: stdout carries only the lifespan events the test reads.
+    handler = LambdaAdapter(app, telemetry=TelemetryOptions(logs=False, metrics=False))
     event = build_event(sys.argv[1] if len(sys.argv) > 1 else "http-api", HttpRequest())
     for _ in range(25):
         response = handler(event, LocalContext())

@@ -8,14 +8,14 @@ root span, FaaS attributes, trigger detection, propagation, cold start and flush
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from traced_asgi_lambda.events import BUILTIN_TRANSLATORS, TranslatorConfig, select
 from traced_asgi_lambda.exceptions import EventError
-from traced_asgi_lambda.telemetry.setup import tracing_for
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
+from traced_asgi_lambda.telemetry.setup import telemetry_for
 from traced_asgi_lambda.telemetry.triggers import trace_headers, trigger_of
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ def traced_handler(
     service: str | None = None,
     tracer_provider: TracerProvider | None = None,
     flush_timeout: float = 2.0,
+    telemetry: TelemetryOptions | None = None,
 ) -> Callable[[Handler[R]], Handler[R]]: ...
 
 
@@ -52,27 +53,28 @@ def traced_handler(
     service: str | None = None,
     tracer_provider: TracerProvider | None = None,
     flush_timeout: float = 2.0,
+    telemetry: TelemetryOptions | None = None,
 ) -> Handler[R] | Callable[[Handler[R]], Handler[R]]:
     """Trace every invocation of a Lambda handler; usable bare or with arguments.
 
-    The provider is chosen as for the adapter: the one given, else the global one,
-    else one from the ``OTEL_*`` variables (named ``service`` when given), else none.
+    Tracing, logs and metrics are chosen as for the adapter (``telemetry`` takes the
+    same options); the tracer provider is the one given, else the global one, else one
+    from the ``OTEL_*`` variables (named ``service`` when given), else none.
     """
 
     def decorate(inner: Handler[R]) -> Handler[R]:
-        log = logging.getLogger("traced_asgi_lambda")
-        environ = dict(os.environ)
-        if service:
-            environ["OTEL_SERVICE_NAME"] = service
-        tracing = tracing_for(tracer_provider, environ, flush_timeout, "sync", log)
-        if tracing is None:
+        options = (telemetry or TelemetryOptions()).replace(
+            **({"service": service} if service else {}), flush_timeout=flush_timeout
+        )
+        recorder = telemetry_for(options, tracer_provider, os.environ)
+        if recorder is None:
             return inner
 
         @functools.wraps(inner)
-        def traced(event: Any, context: LambdaContext) -> R:
+        def traced(event: Any, context: Any) -> R:
             trigger = trigger_of(event)
             headers = trace_headers(event) if trigger == "http" else {}
-            with tracing.invocation(event, context, trigger=trigger, headers=headers) as call:
+            with recorder.invocation(event, context, trigger=trigger, headers=headers) as call:
                 scope = _http_scope(event, context) if trigger == "http" else None
                 if scope is not None:
                     call.request(scope)

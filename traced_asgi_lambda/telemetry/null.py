@@ -31,8 +31,19 @@ _NULL_STAGE = nullcontext(NullSpan())
 class NullInvocation:
     __slots__ = ()
 
+    @property
+    def reported(self) -> None:
+        return None
+
+    @reported.setter
+    def reported(self, error: BaseException | None) -> None:
+        return None
+
     def stage(self, stage: str, **attributes: Any) -> AbstractContextManager[NullSpan]:
         return _NULL_STAGE
+
+    def parsed(self, span: object, source: str) -> None:
+        return None
 
     def request(self, scope: Mapping[str, Any]) -> None:
         return None

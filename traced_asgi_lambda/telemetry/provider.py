@@ -141,7 +141,7 @@ def _exporter_from_env(environ: Mapping[str, str]) -> SpanExporter | None:
 
 
 def resolve_tracer_provider(
-    given: APITracerProvider | None, environ: Mapping[str, str]
+    given: APITracerProvider | None, environ: Mapping[str, str], service: str | None = None
 ) -> APITracerProvider | None:
     """The provider to trace with, or None when tracing is off."""
     if given is not None:
@@ -154,4 +154,4 @@ def resolve_tracer_provider(
     exporter = _exporter_from_env(environ)
     if exporter is None:
         return None
-    return lambda_tracer_provider(exporter, environ=environ)
+    return lambda_tracer_provider(exporter, service=service, environ=environ)

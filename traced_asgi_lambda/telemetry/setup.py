@@ -1,22 +1,22 @@
-"""Deciding, once per adapter, whether and how invocations are traced."""
+"""Deciding, once per adapter or decorated handler, what is traced, logged and measured."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any
 
 from traced_asgi_lambda.exceptions import ConfigurationError
+from traced_asgi_lambda.telemetry.options import TelemetryOptions
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
+    from traced_asgi_lambda.telemetry.invocation import Telemetry
     from traced_asgi_lambda.telemetry.tracing import Tracing
 
-__all__ = ["ExportMode", "tracing_for"]
-
-ExportMode = Literal["sync", "after-response"]
+__all__ = ["service_name", "telemetry_for", "tracing_for"]
 
 _EXPORT_VARIABLES = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -25,43 +25,110 @@ _EXPORT_VARIABLES = (
 )
 
 
+def service_name(options: TelemetryOptions, environ: Mapping[str, str]) -> str:
+    """The service every signal is labelled with, in the order Powertools users expect."""
+    return (
+        options.service
+        or environ.get("OTEL_SERVICE_NAME")
+        or environ.get("POWERTOOLS_SERVICE_NAME")
+        or environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        or "service_undefined"  # Powertools' own placeholder
+    )
+
+
+def telemetry_for(
+    options: TelemetryOptions,
+    tracer_provider: TracerProvider | None,
+    environ: Mapping[str, str],
+) -> Telemetry | None:
+    """The Telemetry for one adapter, or None when every signal is off."""
+    from traced_asgi_lambda.telemetry.emf import metrics_enabled
+    from traced_asgi_lambda.telemetry.logs import NullLogger, logs_enabled
+
+    ConfigurationError.check_choice("export", options.export, ("sync", "after-response"))
+    service = service_name(options, environ)
+    log: Any = NullLogger()
+    if logs_enabled(environ, options.logs):
+        from traced_asgi_lambda.telemetry.logs import InvocationLogger
+
+        log = InvocationLogger(
+            service=service,
+            environ=environ,
+            stream=options.stream,
+            level=options.log_level,
+            json=options.log_json,
+            sample_rate=options.log_sample_rate,
+            buffer_debug=options.log_buffer_debug,
+            redact_headers=options.redact_headers,
+            redact_query=options.redact_query,
+            redaction=options.redaction,
+            configure_globally=options.configure_logging_globally,
+        )
+    internal = log if not isinstance(log, NullLogger) else logging.getLogger("traced_asgi_lambda")
+    tracing = tracing_for(tracer_provider, environ, options, internal)
+    emf = meters = None
+    if options.metrics is not False and (options.metrics or metrics_enabled(environ)):
+        from traced_asgi_lambda.telemetry.emf import EmfMetrics
+
+        emf = EmfMetrics(
+            namespace=options.namespace,
+            service=service,
+            function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or service,
+            environ=environ,
+            route_dimensions=options.route_dimensions,
+            max_routes=options.max_routes,
+            stream=options.stream,
+            log=internal.warning,
+        )
+        from traced_asgi_lambda.telemetry.otel_metrics import resolve_meter_provider
+
+        meter_provider = resolve_meter_provider(options.meter_provider)
+        if meter_provider is not None:
+            from traced_asgi_lambda.telemetry.otel_metrics import OtelMetrics
+
+            meters = OtelMetrics(meter_provider, environ=environ, log=internal.warning)
+    if isinstance(log, NullLogger) and tracing is None and emf is None:
+        return None
+    from traced_asgi_lambda.telemetry.invocation import Telemetry
+
+    return Telemetry(
+        tracing=tracing,
+        log=log,
+        emf=emf,
+        meters=meters,
+        environ=environ,
+        flush_timeout=options.flush_timeout,
+        flush_margin=options.flush_margin,
+        logs_on=not isinstance(log, NullLogger),
+    )
+
+
 def tracing_for(
     tracer_provider: TracerProvider | None,
     environ: Mapping[str, str],
-    flush_timeout: float,
-    export: ExportMode,
-    log: logging.Logger,
+    options: TelemetryOptions,
+    log: Any,
 ) -> Tracing | None:
-    """The Tracing for an adapter, or None when there is nothing to trace with.
+    """The Tracing, or None when there is nothing to trace with.
 
     OpenTelemetry is imported only when a provider exists: one passed in, one the app
     set globally (which it can only have done if it imported opentelemetry.trace), or
     one the OTEL_* variables ask for.
     """
-    if export not in ("sync", "after-response"):
-        raise ConfigurationError(
-            f"Expected export to be 'sync' or 'after-response', but got {export!r}."
-        )
     app_uses_otel = "opentelemetry.trace" in sys.modules
-    wants_export = any(
-        environ.get(k)
-        for k in (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            "OTEL_TRACES_EXPORTER",
-        )
-    )
+    wants_export = any(environ.get(k) for k in _EXPORT_VARIABLES)
     if tracer_provider is None and not app_uses_otel and not wants_export:
         return None
     from traced_asgi_lambda.telemetry.provider import resolve_tracer_provider
 
-    provider = resolve_tracer_provider(tracer_provider, environ)
+    provider = resolve_tracer_provider(tracer_provider, environ, options.service)
     if provider is None:
         return None
     from traced_asgi_lambda.telemetry.tracing import Tracing
 
-    tracing = Tracing(provider, environ=environ, flush_timeout=flush_timeout, log=log)
-    if export == "after-response":
+    redacted = frozenset(n.lower() for n in options.redact_query if options.redaction)
+    tracing = Tracing(provider, environ=environ, redacted_query=redacted, log=log)
+    if options.export == "after-response":
         runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API")
         if runtime_api:
             from traced_asgi_lambda.telemetry.extension import AfterResponseFlusher

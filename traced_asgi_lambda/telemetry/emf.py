@@ -1,0 +1,338 @@
+"""CloudWatch metrics for each invocation, as Embedded Metric Format (EMF) lines.
+
+EMF is JSON on stdout that CloudWatch Logs turns into metrics; on Lambda nothing else is
+needed. Spec: "Specification: Embedded metric format",
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+
+The JSON is Powertools' (``EphemeralMetrics.serialize_metric_set``); we use neither its
+``Metrics`` class nor its flush, for three reasons:
+
+- ``Metrics`` keeps its metric and dimension dicts as *class* attributes, shared by every
+  instance in the process: two adapters, or the app's own ``Metrics``, would flush each
+  other's values. ``EphemeralMetrics`` keeps them per instance, and we go further and never
+  store a metric in it: each invocation's values are local dicts handed to
+  ``serialize_metric_set``, so the serialiser holds no per-call state at all.
+- ``log_metrics(capture_cold_start_metric=True)`` adds ColdStart only after the handler
+  returns, so a failing cold invocation loses it (and the next one is reported cold).
+- ``flush_metrics`` prints each blob separately to ``sys.stdout`` (and ``add_metric``
+  prints on its own once a set reaches 100 metrics or values); we write every blob of an
+  invocation in one ``write`` to the stream we were given, which is cheaper and keeps
+  them together.
+
+In EMF all metrics of one directive share the same dimension *values* (the root members),
+so each stage's ``StageLatency`` needs its own blob. Limits from the spec are respected by
+splitting: at most 100 metrics per directive, 100 values per metric, 256 KB per line. (Our
+dimension sets have at most two keys, far under the spec's 30 per set.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, TextIO
+
+from traced_asgi_lambda.exceptions import ConfigurationError
+from traced_asgi_lambda.telemetry.metric_names import (
+    CLIENT_ERRORS,
+    COLD_START,
+    DEFAULT_MAX_ROUTES,
+    DEFAULT_NAMESPACE,
+    DIM_FUNCTION_NAME,
+    DIM_ROUTE,
+    DIM_SERVICE,
+    DIM_STAGE,
+    LATENCY,
+    REQUESTS,
+    ROUTE_OTHER,
+    ROUTE_UNMATCHED,
+    SERVER_ERRORS,
+    STAGE_LATENCY,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.metrics import EphemeralMetrics
+
+    from traced_asgi_lambda.telemetry.outcome import Outcome
+
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "MAX_METRICS_PER_DIRECTIVE",
+    "MAX_VALUES_PER_METRIC",
+    "EmfMetrics",
+    "MetricValues",
+    "metrics_enabled",
+]
+
+# Limits from the EMF spec: "[Metrics] MUST NOT contain more than 100 MetricDefinition
+# objects"; "Numeric array metric targets MUST NOT have more than 100 members"; a document
+# is "limited to a maximum size of 256 KB" (the CloudWatch Logs event limit; newer pages
+# give 1 MB, and 256 KB is valid under both).
+MAX_METRICS_PER_DIRECTIVE = 100
+MAX_VALUES_PER_METRIC = 100
+MAX_EVENT_BYTES = 256 * 1024
+
+# Metric name -> (CloudWatch unit, values): the input of EmfMetrics.encode.
+MetricValues = Mapping[str, tuple[str, Sequence[float]]]
+
+# Powertools' strtobool also takes y, t, n and f.
+_ON = frozenset({"on", "true", "1", "yes", "y", "t"})
+_OFF = frozenset({"off", "false", "0", "no", "n", "f"})
+
+
+def metrics_enabled(environ: Mapping[str, str]) -> bool:
+    """Whether EMF metrics are on: ``TRACED_ASGI_LAMBDA_METRICS``, else Powertools' variables.
+
+    ``TRACED_ASGI_LAMBDA_METRICS=off`` (or false, 0, no) turns them off and ``on`` (true, 1,
+    yes) on, whatever Powertools' variables say. Unset, Powertools' own rule applies
+    (``aws_lambda_powertools.metrics.functions.is_metrics_disabled``): off when
+    ``POWERTOOLS_METRICS_DISABLED`` is true, or when ``POWERTOOLS_DEV`` is true and
+    ``POWERTOOLS_METRICS_DISABLED`` is unset.
+    """
+    own = environ.get("TRACED_ASGI_LAMBDA_METRICS", "").strip()
+    if own:
+        return _truth("TRACED_ASGI_LAMBDA_METRICS", own)
+    disabled = environ.get("POWERTOOLS_METRICS_DISABLED")
+    if disabled is not None:
+        return not _truth("POWERTOOLS_METRICS_DISABLED", disabled)
+    return not _truth("POWERTOOLS_DEV", environ.get("POWERTOOLS_DEV", "false"))
+
+
+def _truth(variable: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _ON:
+        return True
+    if lowered in _OFF:
+        return False
+    raise ConfigurationError(
+        f"Expected {variable} to be one of on, true, 1, yes, off, false, 0, no, but got "
+        f"{value!r}. Fix: set it to one of those, or unset it."
+    )
+
+
+def _valid_dimension_value(value: str) -> bool:
+    # CloudWatch API reference, "Dimension": 1 to 1024 ASCII characters, at least one
+    # non-whitespace, no control characters. A bad value makes CloudWatch drop the blob.
+    return (
+        0 < len(value) <= 1024 and value.isascii() and value.isprintable() and not value.isspace()
+    )
+
+
+class EmfMetrics:
+    """Writes one invocation's CloudWatch metrics as EMF lines, in one write; never raises.
+
+    See ``metric_names`` for what is emitted. With ``route_dimensions``, the per-request
+    metrics are also published per route template, for at most ``max_routes`` distinct
+    routes in this environment; later ones are reported as ``"other"``, so the number of
+    CloudWatch metrics (and their cost) stays bounded.
+    """
+
+    def __init__(
+        self,
+        *,
+        namespace: str | None,
+        service: str,
+        function_name: str,
+        environ: Mapping[str, str],
+        route_dimensions: bool = False,
+        max_routes: int = DEFAULT_MAX_ROUTES,
+        stream: TextIO | None = None,
+        log: Callable[[str], object] | None = None,
+    ) -> None:
+        from aws_lambda_powertools.metrics import EphemeralMetrics
+
+        self.namespace = (
+            namespace or environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE
+        )
+        # POWERTOOLS_METRICS_FUNCTION_NAME names ColdStart's function_name in Powertools too.
+        self.function_name = environ.get("POWERTOOLS_METRICS_FUNCTION_NAME") or function_name
+        self.service = service
+        _check_configuration(self.namespace, service, self.function_name, max_routes)
+        self.route_dimensions = route_dimensions
+        self.max_routes = max_routes
+        self.stream = stream  # None: sys.stdout, looked up at each write (tests swap it)
+        self.log = log or logging.getLogger("traced_asgi_lambda").warning
+        self.failures = 0  # emits that raised; only the first is logged
+        self._routes: set[str] = set()
+        # What json.dumps(blob, separators=(",", ":")) does (Powertools' flush), without
+        # building a new encoder for every blob.
+        self._dumps = json.JSONEncoder(separators=(",", ":")).encode
+        self._serializer: EphemeralMetrics = EphemeralMetrics(
+            namespace=self.namespace, service=service
+        )
+        # serialize_metric_set adds the service dimension to the instance on its first call;
+        # adding it now means no call ever changes the serialiser.
+        self._serializer.add_dimension(DIM_SERVICE, service)
+
+    def emit(self, outcome: Outcome) -> None:
+        """Write the invocation's metrics; a failure is counted and logged once, never raised."""
+        try:
+            text = self.render(outcome)
+            (self.stream or sys.stdout).write(text)
+        except Exception as exc:  # telemetry must never fail the invocation
+            self.failures += 1
+            if self.failures == 1:
+                with suppress(Exception):
+                    self.log(
+                        f"EMF metrics could not be written: {type(exc).__name__}: {exc}; "
+                        "later failures are counted in EmfMetrics.failures without logging"
+                    )
+
+    def render(self, outcome: Outcome) -> str:
+        """The invocation's EMF lines, newline-terminated, ready for one write."""
+        service = self.service
+        lines: list[str] = []
+        if outcome.cold_start:
+            cold = {DIM_FUNCTION_NAME: self.function_name, DIM_SERVICE: service}
+            lines += self.encode(cold, {COLD_START.name: (COLD_START.unit, (1.0,))})
+        metrics: dict[str, tuple[str, Sequence[float]]] = {
+            LATENCY.name: (LATENCY.unit, (outcome.duration_ms,))
+        }
+        dimensions = {DIM_SERVICE: service}
+        extra_sets: tuple[tuple[str, ...], ...] = ()
+        if outcome.trigger == "http":
+            # All three on every HTTP invocation, 0 or 1, so rates have no gaps. An event
+            # that never became a request (status None, error_type set) is a server error.
+            failed = outcome.failed
+            status = outcome.status
+            client = not failed and status is not None and 400 <= status < 500
+            metrics[REQUESTS.name] = (REQUESTS.unit, (1.0,))
+            metrics[CLIENT_ERRORS.name] = (CLIENT_ERRORS.unit, (1.0 if client else 0.0,))
+            metrics[SERVER_ERRORS.name] = (SERVER_ERRORS.unit, (1.0 if failed else 0.0,))
+            if self.route_dimensions:
+                dimensions[DIM_ROUTE] = self._route_value(outcome.route)
+                # Also under [service] alone, so totals need no SEARCH across routes.
+                extra_sets = ((DIM_SERVICE,),)
+        lines += self.encode(dimensions, metrics, extra_sets=extra_sets)
+        for stage, milliseconds in outcome.stages.items():
+            lines += self.encode(
+                {DIM_SERVICE: service, DIM_STAGE: stage},
+                {STAGE_LATENCY.name: (STAGE_LATENCY.unit, (milliseconds,))},
+            )
+        return "\n".join(lines) + "\n"
+
+    def encode(
+        self,
+        dimensions: Mapping[str, str],
+        metrics: MetricValues,
+        *,
+        extra_sets: Sequence[Sequence[str]] = (),
+    ) -> list[str]:
+        """EMF lines publishing ``metrics`` under ``dimensions`` (and ``extra_sets`` of them).
+
+        Split into as many lines as the spec's limits need. Values that are not finite
+        numbers are left out: JSON cannot carry them, and one would void the whole line.
+        """
+        lines: list[str] = []
+        for chunk in _chunks(metrics):
+            self._fit(dimensions, extra_sets, chunk, lines)
+        return lines
+
+    def _fit(
+        self,
+        dimensions: Mapping[str, str],
+        extra_sets: Sequence[Sequence[str]],
+        chunk: dict[str, dict[str, Any]],
+        lines: list[str],
+    ) -> None:
+        """Append the chunk as one line, or as several when it is over the size limit."""
+        blob = self._serializer.serialize_metric_set(
+            metrics=chunk, dimensions=dict(dimensions), metadata={}
+        )
+        if extra_sets:
+            sets = blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+            sets[:0] = [list(names) for names in extra_sets]
+        # json.dumps escapes non-ASCII (ensure_ascii), so characters are bytes here.
+        line = self._dumps(blob)
+        if len(line) <= MAX_EVENT_BYTES:
+            lines.append(line)
+            return
+        halves = _halve(chunk)
+        if halves is None:
+            raise ValueError(
+                f"Expected one EMF value with its dimensions to fit in {MAX_EVENT_BYTES} "
+                f"bytes, but it takes {len(line)}: the dimension values are too long."
+            )
+        for half in halves:
+            self._fit(dimensions, extra_sets, half, lines)
+
+    def _route_value(self, route: str | None) -> str:
+        if not route:
+            return ROUTE_UNMATCHED
+        routes = self._routes
+        if route in routes:
+            return route
+        if len(routes) >= self.max_routes or not _valid_dimension_value(route):
+            return ROUTE_OTHER
+        routes.add(route)
+        return route
+
+
+def _chunks(metrics: MetricValues) -> list[dict[str, dict[str, Any]]]:
+    """Powertools-shaped metric sets of at most 100 metrics with at most 100 values each."""
+    chunk: dict[str, dict[str, Any]] = {}
+    longest = 0
+    for name, (unit, values) in metrics.items():
+        finite = [value for value in values if math.isfinite(value)]
+        if finite:
+            chunk[name] = {"Unit": unit, "StorageResolution": 60, "Value": finite}
+            longest = max(longest, len(finite))
+    if len(chunk) <= MAX_METRICS_PER_DIRECTIVE and longest <= MAX_VALUES_PER_METRIC:
+        return [chunk] if chunk else []  # every invocation's metrics: no splitting needed
+    chunks = []
+    pending = [(name, metric["Unit"], metric["Value"]) for name, metric in chunk.items()]
+    while pending:
+        chunk, later = {}, []
+        for name, unit, values in pending:
+            if len(chunk) == MAX_METRICS_PER_DIRECTIVE:
+                later.append((name, unit, values))
+                continue
+            head, rest = values[:MAX_VALUES_PER_METRIC], values[MAX_VALUES_PER_METRIC:]
+            chunk[name] = {"Unit": unit, "StorageResolution": 60, "Value": head}
+            if rest:
+                later.append((name, unit, rest))
+        chunks.append(chunk)
+        pending = later
+    return chunks
+
+
+def _halve(chunk: dict[str, dict[str, Any]]) -> list[dict[str, dict[str, Any]]] | None:
+    """Two smaller metric sets with the same content, or None when it is one value."""
+    names = list(chunk)
+    if len(names) > 1:
+        middle = len(names) // 2
+        return [{n: chunk[n] for n in names[:middle]}, {n: chunk[n] for n in names[middle:]}]
+    (name,) = names
+    values = chunk[name]["Value"]
+    if len(values) == 1:
+        return None
+    middle = len(values) // 2
+    return [
+        {name: {**chunk[name], "Value": values[:middle]}},
+        {name: {**chunk[name], "Value": values[middle:]}},
+    ]
+
+
+def _check_configuration(namespace: str, service: str, function_name: str, max_routes: int) -> None:
+    # Namespace: 1 to 255 characters, not starting with ":" (CloudWatch API, "Metric").
+    if not (0 < len(namespace) <= 255 and namespace.isascii() and not namespace.startswith(":")):
+        raise ConfigurationError(
+            f"Expected the metrics namespace to be 1 to 255 ASCII characters not starting "
+            f"with ':', but got {namespace!r}. Fix: pass namespace= or set "
+            "POWERTOOLS_METRICS_NAMESPACE."
+        )
+    for name, value in (("service", service), ("function_name", function_name)):
+        if not _valid_dimension_value(value):
+            raise ConfigurationError(
+                f"Expected {name} to be a CloudWatch dimension value (1 to 1024 printable "
+                f"ASCII characters, not all spaces), but got {value!r}. Fix: pass another "
+                f"{name}."
+            )
+    if max_routes < 0:
+        raise ConfigurationError(
+            f"Expected max_routes to be a whole number of routes, 0 or more, but got "
+            f"{max_routes!r}."
+        )

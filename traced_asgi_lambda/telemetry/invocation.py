@@ -1,0 +1,219 @@
+"""One helper per invocation that opens the spans, binds the log context and times the stages.
+
+``LambdaAdapter`` and ``@traced_handler`` both run each invocation inside
+:meth:`Telemetry.invocation`; what it learns goes into one
+:class:`~traced_asgi_lambda.telemetry.outcome.Outcome`, from which the access log line,
+the EMF metrics and the OpenTelemetry metrics are written. Telemetry failures are caught
+here and in the emitters, never in the adapter: a broken exporter, stream or trace
+header never changes a response.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from traced_asgi_lambda.telemetry.attributes import route_of
+from traced_asgi_lambda.telemetry.clock import process_age_ms
+from traced_asgi_lambda.telemetry.null import NullSpan
+from traced_asgi_lambda.telemetry.outcome import Outcome
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
+    from traced_asgi_lambda.telemetry.emf import EmfMetrics
+    from traced_asgi_lambda.telemetry.logs import InvocationLogger
+    from traced_asgi_lambda.telemetry.otel_metrics import OtelMetrics
+    from traced_asgi_lambda.telemetry.tracing import Tracing
+    from traced_asgi_lambda.types import LambdaContext
+
+__all__ = ["Invocation", "Telemetry"]
+
+_NULL_SPAN = NullSpan()
+
+
+class Telemetry:
+    """Everything one adapter (or decorated handler) records about its invocations."""
+
+    def __init__(
+        self,
+        *,
+        tracing: Tracing | None,
+        log: InvocationLogger,
+        emf: EmfMetrics | None,
+        meters: OtelMetrics | None,
+        environ: Mapping[str, str],
+        flush_timeout: float,
+        flush_margin: float,
+        logs_on: bool = True,
+    ) -> None:
+        self.tracing = tracing
+        self.log = log
+        self.logs_on = logs_on
+        self.emf = emf
+        self.meters = meters
+        self.flush_timeout = flush_timeout
+        self.flush_margin = flush_margin
+        # Provisioned concurrency initialises ahead of traffic, so no request waits for
+        # it: the FaaS conventions then call the first invocation warm.
+        self.cold_start = environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
+
+    @contextmanager
+    def invocation(
+        self,
+        event: object,
+        context: LambdaContext,
+        *,
+        trigger: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Invocation]:
+        started = time.perf_counter()
+        cold_start, self.cold_start = self.cold_start, False
+        outcome = Outcome(context.function_name, context.aws_request_id, cold_start, trigger)
+        if cold_start:
+            outcome.init_duration_ms = process_age_ms()
+        span = token = None
+        if self.tracing is not None:
+            span, token = self.tracing.start_root(
+                event, context, trigger, headers or {}, cold_start
+            )
+            span_context = span.get_span_context()
+            outcome.trace_id = f"{span_context.trace_id:032x}"
+            outcome.span_id = f"{span_context.span_id:016x}"
+        binding = self.log.bind_invocation(
+            context,
+            cold_start=cold_start,
+            event=event,
+            trace_id=outcome.trace_id,
+            span_id=outcome.span_id,
+        )
+        invocation = Invocation(self, span, outcome)
+        try:
+            yield invocation
+        except BaseException as exc:
+            outcome.error_type = type(exc).__qualname__
+            if self.tracing is not None:
+                self.tracing.record_error(span, exc)
+            # It leaves for Lambda here: logged once, with a structured traceback, unless
+            # the adapter already logged it where it handled it (on_error="raise").
+            if exc is not invocation.reported:
+                self.log.exception(f"invocation failed: {type(exc).__qualname__}", exc)
+            raise
+        finally:
+            outcome.duration_ms = (time.perf_counter() - started) * 1000
+            if self.tracing is not None:
+                self.tracing.end_root(span, token)
+            self.finish(outcome, context, binding)
+
+    def finish(self, outcome: Outcome, context: LambdaContext, binding: Any) -> None:
+        """Log, measure, and export within the budget; never raises."""
+        log = self.log
+        try:
+            log.access(outcome)
+            log.stages(outcome)
+            if self.emf is not None:
+                self.emf.emit(outcome)
+            if self.meters is not None:
+                self.meters.record(outcome)
+            log.end_invocation(binding, failed=outcome.failed)
+            remaining = context.get_remaining_time_in_millis() / 1000
+            budget = max(0.0, min(self.flush_timeout, remaining - self.flush_margin))
+            tracing = self.tracing
+            if tracing is not None and not tracing.hand_over(budget, context.aws_request_id):
+                tracing.flush(budget)
+            if self.meters is not None:
+                self.meters.flush(budget)
+        except Exception as exc:  # telemetry must never fail the invocation
+            log.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
+
+    def shutdown(self) -> None:
+        """Final flush when the environment shuts down (SIGTERM or exit)."""
+        if self.tracing is not None:
+            self.tracing.shutdown()
+        if self.meters is not None:
+            self.meters.flush(0.2)
+        self.log.close()
+
+
+class Invocation:
+    """The running invocation: stage spans and timings, and facts as they become known."""
+
+    __slots__ = ("_context", "outcome", "reported", "root", "telemetry")
+
+    def __init__(self, telemetry: Telemetry, root: Span | None, outcome: Outcome) -> None:
+        self.telemetry = telemetry
+        self.root = root
+        self.outcome = outcome
+        self.reported: BaseException | None = None  # an error already logged by the adapter
+        tracing = telemetry.tracing
+        self._context = None if tracing is None else tracing.context_of(root)
+
+    @contextmanager
+    def stage(self, stage: str, **attributes: Any) -> Iterator[Any]:
+        """Time a stage, in a child span when tracing; an exception is recorded, re-raised."""
+        tracing = self.telemetry.tracing
+        span: Any = _NULL_SPAN
+        if tracing is not None:
+            span = tracing.stage_span(self._context, stage, attributes)
+        started = time.perf_counter()
+        try:
+            yield span
+        except BaseException as exc:
+            if tracing is not None:
+                tracing.record_error(span, exc)
+            raise
+        finally:
+            self.outcome.stages[stage] = (time.perf_counter() - started) * 1000
+            if tracing is not None:
+                span.end()
+
+    def parsed(self, span: Any, source: str) -> None:
+        """Note which translator claimed the event."""
+        self.outcome.source = source
+        span.set_attribute("traced_asgi_lambda.source", source)
+
+    def request(self, scope: Mapping[str, Any]) -> None:
+        """Note the request; name the root span and set the HTTP request attributes."""
+        outcome = self.outcome
+        outcome.method = scope["method"]
+        outcome.scheme = scope["scheme"]
+        outcome.http_version = scope["http_version"]
+        outcome.path = scope["path"]
+        client = scope.get("client")
+        outcome.client_address = client[0] if client else None
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                outcome.user_agent = value.decode("latin-1")
+                break
+        tracing = self.telemetry.tracing
+        if tracing is not None:
+            tracing.set_request(self.root, scope)
+
+    def response(
+        self, scope: MutableMapping[str, Any], status: int, error: BaseException | None
+    ) -> None:
+        """The route (known once the app has routed) and the outcome."""
+        outcome = self.outcome
+        outcome.route = route_of(scope)
+        outcome.status = status
+        if error is not None:
+            outcome.error_type = type(error).__qualname__
+        elif status >= 500:
+            outcome.error_type = str(status)
+        tracing = self.telemetry.tracing
+        if tracing is not None:
+            tracing.set_response(self.root, scope["method"], outcome)
+
+    def response_started(self, span: Any, at_ns: int | None) -> None:
+        """Mark time to first byte on the app span as an event at the moment it happened."""
+        if at_ns is not None and span is not _NULL_SPAN:
+            span.add_event("http.response.start", timestamp=at_ns)
+
+    def encoded(self, span: Any, body_size: int, out: Mapping[str, Any]) -> None:
+        """Note the encoded response: body size, and base64 or not."""
+        self.outcome.response_bytes = body_size
+        span.set_attribute("traced_asgi_lambda.response.body_size", body_size)
+        base64 = out.get("isBase64Encoded") is True or out.get("bodyEncoding") == "base64"
+        span.set_attribute("traced_asgi_lambda.response.base64", base64)

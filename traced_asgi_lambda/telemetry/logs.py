@@ -1,0 +1,434 @@
+"""Structured logs for every invocation: an access line, stage timings, errors, app context.
+
+:class:`InvocationLogger` is built once per adapter with its own structlog chain
+(``structlog.wrap_logger``), so it never goes through, or changes, an app's structlog or
+logging configuration. Two additive things reach the app's own logs:
+
+- ``bind_invocation`` binds ``function_request_id``, ``correlation_id``, ``trace_id`` and
+  ``span_id`` with ``structlog.contextvars.bind_contextvars``: a chain with
+  ``merge_contextvars`` (structlog's default) shows them. ``end_invocation`` resets them by
+  token, so keys the app bound itself survive.
+- A LogRecord factory, installed at construction and removed by ``close()``, copies
+  ``function_request_id``, ``trace_id`` and ``span_id`` onto each stdlib record created
+  during an invocation, for formats such as ``%(trace_id)s`` (with
+  ``Formatter(defaults=...)`` for lines outside invocations). ``correlation_id`` is left
+  out: ``Logger.makeRecord`` raises KeyError for an ``extra`` key the record already has.
+
+``configure_globally=True`` changes global state; ``log_processors.GlobalLogging`` lists what.
+
+In Lambda (``AWS_LAMBDA_FUNCTION_NAME`` or ``AWS_EXECUTION_ENV`` set) a line is one JSON
+object on stdout with Powertools Logger's keys; elsewhere structlog's console renderer. The
+level follows Powertools ("Priority of log level settings"): ``AWS_LAMBDA_LOG_LEVEL`` (Lambda
+drops lines below it anyway), the ``level`` argument, ``POWERTOOLS_LOG_LEVEL``, ``LOG_LEVEL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from collections import deque
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Any, TextIO
+
+from traced_asgi_lambda.exceptions import ConfigurationError
+from traced_asgi_lambda.telemetry import log_processors as lp
+from traced_asgi_lambda.telemetry.outcome import STAGES, Outcome
+from traced_asgi_lambda.telemetry.redaction import (
+    DEFAULT_REDACTED_HEADERS,
+    DEFAULT_REDACTED_QUERY,
+    Redactor,
+)
+
+if TYPE_CHECKING:
+    from structlog.typing import FilteringBoundLogger, Processor
+
+    from traced_asgi_lambda.types import LambdaContext
+
+__all__ = [
+    "InvocationLogger",
+    "InvocationToken",
+    "NullLogger",
+    "access_message",
+    "correlation_id_of",
+    "in_lambda",
+    "logs_enabled",
+    "resolve_level",
+]
+
+DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
+_OFF = frozenset({"off", "false", "0", "no", "none", "disabled"})
+
+
+def logs_enabled(environ: Mapping[str, str], setting: bool | None = None) -> bool:
+    """``setting`` if given; else on unless ``TRACED_ASGI_LAMBDA_LOGS=off`` (or false, 0)."""
+    if setting is not None:
+        return setting
+    return environ.get("TRACED_ASGI_LAMBDA_LOGS", "").strip().lower() not in _OFF
+
+
+def in_lambda(environ: Mapping[str, str]) -> bool:
+    """Whether the runtime's variables are set ("Defined runtime environment variables")."""
+    return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME") or environ.get("AWS_EXECUTION_ENV"))
+
+
+def resolve_level(level: str | int | None, environ: Mapping[str, str]) -> int:
+    """The level number; an unreadable variable is skipped, an unreadable argument refused."""
+    for name, value in (
+        ("AWS_LAMBDA_LOG_LEVEL", environ.get("AWS_LAMBDA_LOG_LEVEL")),
+        ("level", level),
+        ("POWERTOOLS_LOG_LEVEL", environ.get("POWERTOOLS_LOG_LEVEL")),
+        ("LOG_LEVEL", environ.get("LOG_LEVEL")),
+    ):
+        if value is None or value == "":
+            continue
+        if (number := lp.parse_level(value)) is not None:
+            return number
+        if name == "level":
+            raise ConfigurationError(
+                "Expected level to be one of DEBUG, INFO, WARNING (or WARN), ERROR, "
+                f"CRITICAL (or FATAL), or a positive number, but got {value!r}."
+            )
+    return INFO
+
+
+def correlation_id_of(event: object) -> str | None:
+    """The event's own request id, read where Powertools' ``correlation_paths`` read it."""
+    if not isinstance(event, Mapping):
+        return None
+    context = event.get("requestContext")  # API Gateway REST and HTTP, function URLs
+    if isinstance(context, Mapping) and isinstance(context.get("requestId"), str):
+        return str(context["requestId"])
+    records = event.get("Records")  # Lambda@Edge
+    if isinstance(records, list) and records and isinstance(records[0], Mapping):
+        config = (records[0].get("cf") or {}).get("config") or {}
+        return config.get("requestId") if isinstance(config.get("requestId"), str) else None
+    headers = event.get("headers") or event.get("multiValueHeaders")  # ALB, VPC Lattice
+    for name, value in headers.items() if isinstance(headers, Mapping) else ():
+        if isinstance(name, str) and name.lower() == "x-amzn-trace-id":
+            value = value[0] if isinstance(value, list) and value else value
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _xray_root(header: str | None) -> str | None:
+    """``1-5759e988-bd862e3fe1be46a994272793`` from ``Root=...;Parent=...;Sampled=1``."""
+    for part in (header or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == "Root" and value:
+            return value
+    return None
+
+
+class InvocationToken:
+    """Returned by ``bind_invocation`` for ``end_invocation``; opaque to callers."""
+
+    __slots__ = (
+        "buffer",
+        "buffered",
+        "contextvars",
+        "ended",
+        "head",
+        "logger",
+        "min_level",
+        "own_token",
+        "record",
+        "tail",
+    )
+
+    def __init__(self, head: dict[str, Any], tail: dict[str, Any]) -> None:
+        self.head, self.tail = head, tail
+        self.record: dict[str, Any] = {}
+        self.buffer: deque[str] | None = None
+        self.buffered = 0
+        self.contextvars: list[Mapping[str, Token[Any]]] = []
+        self.own_token: Token[InvocationToken | None] | None = None
+        self.logger: FilteringBoundLogger | None = None
+        self.min_level = INFO
+        self.ended = False
+
+
+class InvocationLogger:
+    """The adapter's logger: stdlib-style methods, the access line and per-invocation hooks."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        environ: Mapping[str, str],
+        stream: TextIO | None = None,
+        level: str | int | None = None,
+        json: bool | None = None,
+        sample_rate: float = 0.0,
+        sample_seed: int | None = None,
+        buffer_debug: bool = False,
+        buffer_size: int = 200,
+        redact_headers: Iterable[str] = DEFAULT_REDACTED_HEADERS,
+        redact_query: Iterable[str] = DEFAULT_REDACTED_QUERY,
+        redaction: bool = True,
+        configure_globally: bool = False,
+    ) -> None:
+        if not 0.0 <= sample_rate <= 1.0:
+            raise ConfigurationError(
+                f"Expected sample_rate to be between 0.0 and 1.0, but got {sample_rate!r}."
+            )
+        if buffer_size < 1:
+            raise ConfigurationError(f"Expected buffer_size >= 1, but got {buffer_size!r}.")
+        import structlog.contextvars
+
+        self._contextvars = structlog.contextvars
+        self.level = resolve_level(level, environ)
+        self.json = in_lambda(environ) if json is None else json
+        self.environ, self.sample_rate, self.buffer_size = environ, sample_rate, buffer_size
+        self._seed = sample_seed
+        self._random: random.Random | None = None  # made at first use: after any snapshot
+        self._current: ContextVar[InvocationToken | None] = ContextVar(
+            "traced_asgi_lambda.logs", default=None
+        )
+        chain: list[Processor] = []
+        if redaction:
+            chain.append(lp.redacting(Redactor(frozenset(redact_headers), frozenset(redact_query))))
+        shaper = lp.Shaper(
+            service=service,
+            sampling_rate=sample_rate,
+            current=self._current.get,
+            console=not self.json,
+        )
+        if self.json:
+            chain += [lp.exception_dict(), shaper, lp.json_renderer()]
+        else:
+            isatty = getattr(stream if stream is not None else sys.stdout, "isatty", None)
+            colors = bool(isatty and isatty()) and "NO_COLOR" not in environ
+            chain += [shaper, lp.console_renderer(colors)]
+        self._sink = lp.StreamSink(stream)
+        self._plain = _bound(self._sink, chain, self.level)
+        self._verbose = _bound(self._sink, chain, DEBUG) if self.level > DEBUG else self._plain
+        self._buffering = None
+        if buffer_debug and self.level > DEBUG:
+            self._buffering = _bound(lp.BufferingSink(stream, self._current.get), chain, DEBUG)
+        self._record_factory = lp.RecordFactory(self._current.get)
+        self._global = lp.GlobalLogging(chain, self.level, stream) if configure_globally else None
+
+    # stdlib-style methods: %-arguments are interpolated only for lines that are written.
+
+    def debug(self, msg: str, *args: object, **kw: Any) -> None:
+        self._log(DEBUG, "debug", msg, args, kw)
+
+    def info(self, msg: str, *args: object, **kw: Any) -> None:
+        self._log(INFO, "info", msg, args, kw)
+
+    def warning(self, msg: str, *args: object, **kw: Any) -> None:
+        self._log(WARNING, "warning", msg, args, kw)
+
+    def error(self, msg: str, *args: object, **kw: Any) -> None:
+        self._log(ERROR, "error", msg, args, kw)
+
+    def exception(
+        self, msg: str, exc: BaseException | None = None, *args: object, **kw: Any
+    ) -> None:
+        """ERROR with a structured traceback of ``exc``, or of the exception being handled."""
+        kw["exc_info"] = exc if exc is not None else True
+        self._log(ERROR, "error", msg, args, kw)
+
+    def _log(self, level: int, method: str, msg: str, args: tuple[object, ...], kw: Any) -> None:
+        token = self._current.get()
+        if token is None or token.logger is None:
+            if level < self.level:
+                return
+            logger = self._plain
+        elif level < token.min_level:
+            return
+        else:
+            logger = token.logger
+        if args:
+            msg = _interpolate(msg, args)
+        caller = sys._getframe(2)  # whoever called the public method: Powertools' location
+        kw["location"] = f"{caller.f_code.co_name}:{caller.f_lineno}"
+        if "event" in kw:  # structlog's name for the message; the Shaper renames it back
+            kw["_event"] = kw.pop("event")
+        getattr(logger, method)(msg, **kw)
+
+    def _enabled(self, level: int) -> bool:
+        token = self._current.get()
+        return level >= (self.level if token is None else token.min_level)
+
+    def access(self, outcome: Outcome) -> None:
+        """The one INFO line per request, such as ``GET /items/{id} 200``."""
+        if not self._enabled(INFO):
+            return
+        init_ms = outcome.init_duration_ms
+        fields = {
+            "method": outcome.method,
+            "path": outcome.path,
+            "route": outcome.route,
+            "status": outcome.status,
+            "duration_ms": round(outcome.duration_ms, 3),
+            "response_bytes": outcome.response_bytes,
+            "user_agent": outcome.user_agent,
+            "client_address": outcome.client_address,
+            "cold_start": outcome.cold_start,
+            "error_type": outcome.error_type,
+            "trigger": None if outcome.trigger == "http" else outcome.trigger,
+            "init_duration_ms": None if init_ms is None else round(init_ms, 3),
+            # The invocation's own keys again, for a line written after end_invocation.
+            "function_request_id": outcome.request_id,
+            "correlation_id": outcome.correlation_id,
+            "trace_id": outcome.trace_id,
+            "span_id": outcome.span_id,
+        }
+        self._log(INFO, "info", access_message(outcome), (), fields)
+
+    def stages(self, outcome: Outcome) -> None:
+        """A DEBUG line with each stage's milliseconds, as ``<stage>_ms``, in stage order."""
+        if not self._enabled(DEBUG):
+            return
+        timings = outcome.stages
+        names = [s for s in STAGES if s in timings] + [s for s in timings if s not in STAGES]
+        fields: dict[str, Any] = {f"{name}_ms": round(timings[name], 3) for name in names}
+        fields["duration_ms"] = round(outcome.duration_ms, 3)
+        if outcome.init_duration_ms is not None:
+            fields["init_duration_ms"] = round(outcome.init_duration_ms, 3)
+        self._log(DEBUG, "debug", f"{access_message(outcome)} stages", (), fields)
+
+    def bind_invocation(
+        self,
+        context: LambdaContext,
+        *,
+        cold_start: bool,
+        event: object,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+    ) -> InvocationToken:
+        """Start an invocation: its keys on our lines and the app's; sampled, or buffered."""
+        memory = context.memory_limit_in_mb
+        head = {
+            "cold_start": cold_start,
+            "function_name": context.function_name,
+            "function_memory_size": int(memory) if str(memory).isdigit() else memory,
+            "function_arn": context.invoked_function_arn,
+            "function_request_id": context.aws_request_id,
+        }
+        shared = {"function_request_id": context.aws_request_id}
+        if (correlation_id := correlation_id_of(event)) is not None:
+            head["correlation_id"] = shared["correlation_id"] = correlation_id
+        ids = {k: v for k, v in (("trace_id", trace_id), ("span_id", span_id)) if v is not None}
+        # The runtime sets _X_AMZN_TRACE_ID per invocation: read it now, from the live
+        # mapping given at construction (os.environ in Lambda).
+        xray = _xray_root(self.environ.get("_X_AMZN_TRACE_ID"))
+        token = InvocationToken(head, {"xray_trace_id": xray, **ids} if xray else ids)
+        token.record = {"function_request_id": context.aws_request_id, **ids}
+        if self.sample_rate and self._sampled():
+            token.min_level, token.logger = DEBUG, self._verbose
+        elif self._buffering is not None:
+            token.min_level, token.logger = DEBUG, self._buffering
+            token.buffer = deque(maxlen=self.buffer_size)
+        else:
+            token.min_level, token.logger = self.level, self._plain
+        token.contextvars.append(self._contextvars.bind_contextvars(**shared, **ids))
+        token.own_token = self._current.set(token)
+        return token
+
+    def _sampled(self) -> bool:
+        if self._random is None:
+            self._random = random.Random(self._seed)
+        return self._random.random() < self.sample_rate
+
+    def bind_trace(self, trace_id: str | None, span_id: str | None) -> None:
+        """Add the OpenTelemetry ids (hex) to the running invocation, once they are known."""
+        token = self._current.get()
+        ids = {k: v for k, v in (("trace_id", trace_id), ("span_id", span_id)) if v is not None}
+        if token is not None and ids:
+            token.tail.update(ids)
+            token.record.update(ids)
+            token.contextvars.append(self._contextvars.bind_contextvars(**ids))
+
+    def end_invocation(self, token: InvocationToken | None, *, failed: bool) -> None:
+        """Finish: write the DEBUG buffer if ``failed``, else drop it; unbind every key."""
+        if token is None or token.ended:
+            return
+        token.ended = True
+        buffer, token.buffer = token.buffer, None
+        if failed and buffer:
+            if (dropped := token.buffered - len(buffer)) > 0:
+                self._verbose.debug(
+                    "debug buffer full: %d earlier line(s) dropped", dropped, location="buffer"
+                )
+            for line in buffer:
+                self._sink.write(line)
+        try:
+            for tokens in reversed(token.contextvars):
+                self._contextvars.reset_contextvars(**tokens)
+            if token.own_token is not None:
+                self._current.reset(token.own_token)
+        except (ValueError, RuntimeError):  # ended in another context than it began in
+            self._current.set(None)
+
+    def close(self) -> None:
+        """Remove the LogRecord factory and undo ``configure_globally``; idempotent."""
+        self._record_factory.uninstall()
+        if self._global is not None:
+            self._global.restore()
+            self._global = None
+
+
+class NullLogger:
+    """Logs turned off: the same methods, doing nothing."""
+
+    __slots__ = ()
+
+    def debug(self, msg: str, *args: object, **kw: Any) -> None:
+        return None
+
+    info = warning = error = debug
+
+    def exception(self, msg: str, exc: BaseException | None = None, *a: object, **k: Any) -> None:
+        return None
+
+    def access(self, outcome: Outcome) -> None:
+        return None
+
+    stages = access
+
+    def bind_invocation(self, context: LambdaContext, **kw: Any) -> InvocationToken | None:
+        return None
+
+    def bind_trace(self, trace_id: str | None, span_id: str | None) -> None:
+        return None
+
+    def end_invocation(self, token: InvocationToken | None, *, failed: bool) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def access_message(outcome: Outcome) -> str:
+    """``GET /items/{id} 200``: the route template when known, else the path."""
+    if outcome.method is None:
+        return f"{outcome.trigger} invocation {'failed' if outcome.failed else 'done'}"
+    result = outcome.status if outcome.status is not None else outcome.error_type or "-"
+    return f"{outcome.method} {outcome.route or outcome.path or '-'} {result}"
+
+
+def _interpolate(msg: str, args: tuple[object, ...]) -> str:
+    """logging's ``msg % args``; a mismatch is shown instead of raised, as logging does."""
+    try:
+        if len(args) == 1 and isinstance(args[0], Mapping) and args[0]:
+            return msg % args[0]
+        return msg % args
+    except (TypeError, ValueError, KeyError):
+        return f"{msg} {args!r}"
+
+
+def _bound(sink: object, chain: list[Processor], level: int) -> FilteringBoundLogger:
+    """A structlog logger of our own: our chain and level, none of the global config."""
+    import structlog
+
+    bound: FilteringBoundLogger = structlog.wrap_logger(
+        sink,
+        processors=chain,
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        context_class=dict,
+    ).bind()
+    return bound
