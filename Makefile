@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit clean
+.PHONY: demo test lint types unit bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ unit: $(STAMP)
 	$(BIN)/coverage report --include='traced_asgi_lambda/events/*' --fail-under=100
 
 test: lint types unit
+
+# The benchmark suite (bench/), printed as a table; see docs/performance.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# A bounded fuzz run over the event parser (not part of make test); see docs/reliability.md.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.events
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage
