@@ -205,3 +205,33 @@ def test_find_problem_checks_list_positions_and_items() -> None:
     typed = (Field(("n",), int),)
     assert find_problem("s", {"n": True}, typed).path == "n"
     assert "a number" in str(find_problem("s", {"n": True}, typed))
+
+
+@pytest.mark.parametrize(
+    ("name", "edit"),
+    [
+        pytest.param(
+            "api_gateway_rest/get_basic", put("a\r\nSet-Cookie: x=1", "headers", "X-A"), id="rest"
+        ),
+        pytest.param(
+            "alb_multi_value/get_basic",
+            put(["ok", "b\nc"], "multiValueHeaders", "x-a"),
+            id="alb-multi",
+        ),
+        pytest.param("http_api_v2/get_basic", put(["a=1\r\nx: y"], "cookies"), id="v2-cookies"),
+        pytest.param(
+            "lambda_edge/get_basic",
+            put([{"key": "X-A", "value": "nul\x00here"}], *CF, "headers", "x-a"),
+            id="edge",
+        ),
+    ],
+)
+def test_control_characters_in_request_headers_are_refused(name: str, edit: Edit) -> None:
+    """A request header value with CR, LF or NUL makes the event malformed, naming the header."""
+    event = load_event(name)
+    if name.startswith("api_gateway_rest"):
+        del event["multiValueHeaders"]
+    edit(event)
+    with pytest.raises(MalformedEventError, match="without CR, LF or NUL") as caught:
+        select(event, BUILTIN_TRANSLATORS).to_request(event, LocalContext(), TranslatorConfig())
+    assert caught.value.path.startswith("headers.")

@@ -174,3 +174,27 @@ def test_protocol_errors_say_expected_and_got(app: Any, message: str) -> None:
     """Protocol errors name the message expected and the one that arrived."""
     cycle, _ = run(app)
     assert message in str(cycle.error)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param((b"location", b"/next\r\nSet-Cookie: stolen=1"), id="crlf-in-value"),
+        pytest.param((b"x-a", b"nul\x00"), id="nul-in-value"),
+        pytest.param((b"x-a\nx-b", b"v"), id="lf-in-name"),
+    ],
+)
+def test_response_headers_with_control_characters_are_refused(
+    header: tuple[bytes, bytes],
+) -> None:
+    """A response header carrying CR, LF or NUL is a protocol error and the answer is 500."""
+
+    async def app(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+        await send({"type": "http.response.start", "status": 302, "headers": [header]})
+        await send({"type": "http.response.body", "body": b""})
+
+    cycle, response = run(app)
+    assert response.status == 500
+    assert all(b"stolen" not in value for _, value in response.headers)
+    assert isinstance(cycle.error, ASGIProtocolError)
+    assert "without CR, LF or NUL" in str(cycle.error)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 import time
+from collections.abc import Iterable
 
 from traced_asgi_lambda.exceptions import ASGIProtocolError
 from traced_asgi_lambda.types import (
@@ -23,6 +25,25 @@ from traced_asgi_lambda.types import (
 )
 
 __all__ = ["CycleState", "HTTPCycle", "internal_error"]
+
+
+# CR and LF end a header line and NUL is refused by HTTP parsers (RFC 9110 section 5.5):
+# a value carrying one could smuggle a second header or a second response, so it is an
+# ASGI protocol error rather than something to pass on to the front door.
+_FORBIDDEN_IN_HEADERS = re.compile(rb"[\r\n\x00]")
+
+
+def _checked_headers(headers: Iterable[tuple[bytes, bytes]]) -> Headers:
+    checked: Headers = []
+    for name, value in headers:
+        if _FORBIDDEN_IN_HEADERS.search(name) or _FORBIDDEN_IN_HEADERS.search(value):
+            raise ASGIProtocolError(
+                f"Expected response header {bytes(name)[:40]!r} without CR, LF or NUL, but "
+                "its name or value contains one. Fix: never copy request input into "
+                "response headers unchecked."
+            )
+        checked.append((name, value))
+    return checked
 
 
 def internal_error() -> Response:
@@ -135,7 +156,7 @@ class HTTPCycle:
                     f"Expected an integer HTTP status in 'http.response.start', but got {status!r}."
                 )
             self.status = status
-            self.headers = list(message.get("headers") or ())
+            self.headers = _checked_headers(message.get("headers") or ())
             self.state = CycleState.RESPONSE
             self.started_ns = time.time_ns()
         elif self.state is CycleState.RESPONSE:

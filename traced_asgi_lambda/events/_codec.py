@@ -13,11 +13,13 @@ from http import HTTPStatus
 from typing import NamedTuple
 from urllib.parse import quote, unquote
 
+from traced_asgi_lambda.events._fields import FieldProblem
 from traced_asgi_lambda.events.base import TranslatorConfig
 from traced_asgi_lambda.exceptions import MalformedEventError
 from traced_asgi_lambda.types import Headers, HTTPScope, LambdaContext, LambdaEvent
 
 __all__ = [
+    "check_header_values",
     "decode_body",
     "encode_body",
     "first_forwarded_for",
@@ -75,11 +77,31 @@ def make_scope(
 _COOKIE = "cookie"
 
 
+def check_header_values(headers: Headers) -> Headers:
+    """Refuse header values with CR, LF or NUL, which no HTTP front door passes on.
+
+    A value holding one could split into a second header in a server or proxy behind the
+    app (RFC 9110 section 5.5), so such an event is malformed rather than sanitised. One
+    scan over all values keeps the valid case cheap.
+    """
+    joined = b"".join(value for _, value in headers)
+    if b"\r" in joined or b"\n" in joined or b"\x00" in joined:
+        name = next(n for n, v in headers if b"\r" in v or b"\n" in v or b"\x00" in v)
+        raise FieldProblem(
+            f"headers.{name.decode('latin-1')}",
+            "a value without CR, LF or NUL",
+            "a value containing one",
+        )
+    return headers
+
+
 def headers_from_single(headers: Mapping[str, str] | None) -> Headers:
     """ASGI headers from a one-value-per-name map, names lower-cased."""
     if not headers:
         return []
-    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    return check_header_values(
+        [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    )
 
 
 def headers_from_multi(headers: Mapping[str, Iterable[str]] | None) -> Headers:
@@ -93,7 +115,7 @@ def headers_from_multi(headers: Mapping[str, Iterable[str]] | None) -> Headers:
         lower = name.lower()
         joined = ("; " if lower == _COOKIE else ", ").join(values)
         out.append((lower.encode(), joined.encode()))
-    return out
+    return check_header_values(out)
 
 
 class Forwarded(NamedTuple):

@@ -16,7 +16,7 @@ from typing import NamedTuple, ParamSpec, TypeVar
 
 from traced_asgi_lambda.exceptions import MalformedEventError
 
-__all__ = ["Field", "describe", "translating"]
+__all__ = ["Field", "FieldProblem", "describe", "translating"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,6 +28,16 @@ _TYPE_NAMES = {
     bool: "a boolean",
     int: "a number",
 }
+
+
+class FieldProblem(ValueError):
+    """Raised by shared helpers that know what is wrong but not which source they serve."""
+
+    def __init__(self, path: str, expected: str, got: str) -> None:
+        super().__init__(f"{path}: expected {expected}, got {got}")
+        self.path = path
+        self.expected = expected
+        self.got = got
 
 
 class Field(NamedTuple):
@@ -125,6 +135,10 @@ def translating(
                 return to_request(*args, **kwargs)
             except MalformedEventError:
                 raise
+            except FieldProblem as problem:
+                raise MalformedEventError(
+                    source, problem.path, problem.expected, problem.got
+                ) from None
             except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
                 event = args[0] if args else kwargs.get("event")
                 raise find_problem(source, event, fields) from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from traced_asgi_lambda.events._codec import (
+    check_header_values,
     decode_body,
     encode_body,
     forwarded,
@@ -56,6 +57,7 @@ def build_request(event: LambdaEvent, context: LambdaContext, source: str, *moun
     if cookies:
         # Payload 2.0 moves the Cookie header into a list; RFC 6265 joins it with "; ".
         headers.append((b"cookie", "; ".join(cookies).encode()))
+        check_header_values(headers[-1:])
     fwd = forwarded(headers)
     scheme = fwd.proto or "https"
     http = event["requestContext"]["http"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from traced_asgi_lambda.events._codec import (
+    check_header_values,
     decode_body,
     encode_body,
     group_headers,
@@ -86,7 +87,7 @@ def _headers(cf_headers: dict[str, list[dict[str, str]]]) -> Headers:
         lower = key.lower()
         joined = ("; " if lower == "cookie" else ", ").join(e["value"] for e in entries)
         out.append((lower.encode(), joined.encode()))
-    return out
+    return check_header_values(out)
 
 
 @translating(name, FIELDS)
