@@ -205,6 +205,7 @@ def test_public_names() -> None:
         "Mangum",
         "Request",
         "Response",
+        "ResponseTooLargeError",
         "TelemetryOptions",
         "TracedAsgiLambdaError",
         "TranslatorConfig",

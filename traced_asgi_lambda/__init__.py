@@ -14,6 +14,7 @@ from traced_asgi_lambda.exceptions import (
     EventError,
     LifespanError,
     MalformedEventError,
+    ResponseTooLargeError,
     TracedAsgiLambdaError,
     UnsupportedEventError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Mangum",
     "Request",
     "Response",
+    "ResponseTooLargeError",
     "TelemetryOptions",
     "TracedAsgiLambdaError",
     "TranslatorConfig",

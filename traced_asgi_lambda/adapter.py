@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from traced_asgi_lambda.events import EventTranslator, select, translators_with
-from traced_asgi_lambda.events.base import TranslatorConfig
+from traced_asgi_lambda.events.base import SYNC_RESPONSE_LIMIT, TranslatorConfig
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.http import HTTPCycle
 from traced_asgi_lambda.lifespan import Lifespan, LifespanState
+from traced_asgi_lambda.limits import enforce_limit
 from traced_asgi_lambda.shutdown import on_sigterm, shut_down
 from traced_asgi_lambda.telemetry.null import NULL_INVOCATION
 from traced_asgi_lambda.telemetry.options import TelemetryOptions
@@ -51,6 +52,7 @@ class LambdaAdapter:
         custom_handlers: Iterable[EventTranslator] | None = None,
         on_error: OnError = "respond",
         shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        max_response_bytes: int = SYNC_RESPONSE_LIMIT,
         tracer_provider: TracerProvider | None = None,
         telemetry: TelemetryOptions | None = None,
     ) -> None:
@@ -60,7 +62,7 @@ class LambdaAdapter:
         self.on_error = on_error
         self.translators = translators_with(custom_handlers)
         self.config = TranslatorConfig.build(
-            api_gateway_base_path, text_mime_types, exclude_headers
+            api_gateway_base_path, text_mime_types, exclude_headers, max_response_bytes
         )
         # Before the loop exists, so a configuration error leaves nothing open.
         self.telemetry = telemetry_for(telemetry or TelemetryOptions(), tracer_provider, os.environ)
@@ -125,25 +127,15 @@ class LambdaAdapter:
                 span.record_exception(cycle.error)
         invocation.response(scope, response.status, cycle.error)
         if cycle.problem is not None:
-            invocation.reported = self._report(scope, response.status, cycle)
+            invocation.reported = cycle.report(self.log, self.on_error)
         with invocation.stage("encode") as span:
             out = translator.to_response(response, event, self.config)
+            out, too_large = enforce_limit(out, translator, event, self.config)
+            if too_large is not None:
+                self.log.error("%s %s answered 500: %s", scope["method"], scope["path"], too_large)
+                invocation.response(scope, 500, too_large)
             invocation.encoded(span, len(response.body), out)
         return out
-
-    def _report(self, scope: Any, status: int, cycle: HTTPCycle) -> BaseException | None:
-        """Log once why the response is not the app's own; re-raise if asked to."""
-        self.log.error(
-            "%s %s answered %s: %s",
-            scope["method"],
-            scope["path"],
-            status,
-            cycle.problem,
-            exc_info=cycle.error,
-        )
-        if self.on_error == "raise" and (error := cycle.error_to_raise()) is not None:
-            raise error
-        return cycle.error
 
 
 Mangum = LambdaAdapter

@@ -8,7 +8,8 @@ The tree::
     │   ├── UnsupportedEventError    no translator recognises the event
     │   └── MalformedEventError      a translator recognised it, but a field is missing or bad
     ├── LifespanError                the app's lifespan startup failed
-    └── ASGIProtocolError            the app broke the ASGI message order
+    ├── ASGIProtocolError            the app broke the ASGI message order
+    └── ResponseTooLargeError        the encoded response is over the source's payload limit
 
 Each message says what was expected, what arrived, and how to fix it.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "EventError",
     "LifespanError",
     "MalformedEventError",
+    "ResponseTooLargeError",
     "TracedAsgiLambdaError",
     "UnsupportedEventError",
 ]
@@ -91,3 +93,16 @@ class LifespanError(TracedAsgiLambdaError):
 
 class ASGIProtocolError(TracedAsgiLambdaError, RuntimeError):
     """The app sent an ASGI message that is not allowed in the current state."""
+
+
+class ResponseTooLargeError(TracedAsgiLambdaError):
+    """The encoded response is over the event source's payload limit; the caller got a 500."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"Expected a response of at most {limit} bytes once encoded, but it was {size}. "
+            "Fix: stream large files from S3 (a presigned URL) instead of through Lambda, "
+            "or compress the response."
+        )

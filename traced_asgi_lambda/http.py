@@ -12,6 +12,7 @@ import enum
 import re
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from traced_asgi_lambda.exceptions import ASGIProtocolError
 from traced_asgi_lambda.types import (
@@ -112,6 +113,24 @@ class HTTPCycle:
             )
             return internal_error()
         return Response(self.status, self.headers, b"".join(self._chunks))
+
+    def report(self, log: Any, on_error: str) -> Exception | None:
+        """Log once why the response is not the app's own; re-raise if asked to.
+
+        Returns the app's exception (already logged), so it is not logged again.
+        """
+        scope = self.scope
+        log.error(
+            "%s %s answered %s: %s",
+            scope["method"],
+            scope["path"],
+            self.status if self.state is CycleState.COMPLETE else 500,
+            self.problem,
+            exc_info=self.error,
+        )
+        if on_error == "raise" and (error := self.error_to_raise()) is not None:
+            raise error
+        return self.error
 
     def error_to_raise(self) -> Exception | None:
         """The app's exception, if it should reach Lambda under ``on_error="raise"``.

@@ -8,7 +8,16 @@ from typing import Any, NamedTuple, Protocol
 
 from traced_asgi_lambda.types import HTTPScope, LambdaContext, LambdaEvent, LambdaResponse, Response
 
-__all__ = ["DEFAULT_TEXT_MIME_TYPES", "EventTranslator", "Request", "TranslatorConfig"]
+__all__ = [
+    "DEFAULT_TEXT_MIME_TYPES",
+    "SYNC_RESPONSE_LIMIT",
+    "EventTranslator",
+    "Request",
+    "TranslatorConfig",
+]
+
+# "Lambda quotas": 6 MB for a synchronous invocation's response payload.
+SYNC_RESPONSE_LIMIT = 6 * 1024 * 1024
 
 # Content types sent as plain text rather than base64. A prefix match on the media type;
 # structured-syntax suffixes (RFC 6839: ``+json``, ``+xml``) count as text too.
@@ -36,6 +45,7 @@ class TranslatorConfig:
     api_gateway_base_path: str = "/"
     text_mime_types: tuple[str, ...] = DEFAULT_TEXT_MIME_TYPES
     exclude_headers: frozenset[str] = frozenset()
+    max_response_bytes: int = SYNC_RESPONSE_LIMIT
 
     @classmethod
     def build(
@@ -43,12 +53,14 @@ class TranslatorConfig:
         api_gateway_base_path: str | None,
         text_mime_types: Iterable[str] | None,
         exclude_headers: Iterable[str] | None,
+        max_response_bytes: int = SYNC_RESPONSE_LIMIT,
     ) -> TranslatorConfig:
         """The config from the adapter's Mangum-compatible arguments."""
         return cls(
             api_gateway_base_path=api_gateway_base_path or "/",
             text_mime_types=tuple(text_mime_types or DEFAULT_TEXT_MIME_TYPES),
             exclude_headers=frozenset(h.lower() for h in exclude_headers or ()),
+            max_response_bytes=max_response_bytes,
         )
 
 

@@ -1,0 +1,73 @@
+"""Lambda's payload limits, enforced before Lambda enforces them less helpfully.
+
+A synchronous invocation may return at most 6 MB ("Lambda quotas", invocation payload);
+a larger response makes the caller see an opaque 502 from API Gateway or the ALB and
+leaves no trace of why. CloudFront allows less for a response a Lambda@Edge function
+generates: 40 KB in a viewer-request trigger and 1 MB in an origin-request trigger
+("Quotas on Lambda@Edge"). An oversized response is replaced by a 500 that says why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from traced_asgi_lambda.exceptions import ResponseTooLargeError
+from traced_asgi_lambda.types import LambdaEvent, LambdaResponse, Response
+
+if TYPE_CHECKING:
+    from traced_asgi_lambda.events.base import EventTranslator, TranslatorConfig
+
+__all__ = [
+    "enforce_limit",
+    "oversized",
+    "response_limit",
+    "too_large_response",
+]
+
+_EDGE_LIMITS = {"viewer-request": 40 * 1024, "origin-request": 1024 * 1024}
+# Below this share of the limit the body alone decides; above it the whole payload is
+# serialised and measured, which is exact but costs a full JSON encoding.
+_EXACT_FROM = 0.9
+
+
+def response_limit(event: Mapping[str, Any], configured: int) -> int:
+    """The limit for this event's response: the configured one, lower for Lambda@Edge."""
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        config = (records[0].get("cf") or {}).get("config") or {}
+        edge = _EDGE_LIMITS.get(config.get("eventType", "origin-request"))
+        if edge is not None:
+            return min(configured, edge)
+    return configured
+
+
+def oversized(out: LambdaResponse, limit: int) -> int | None:
+    """The payload's size in bytes when it is over ``limit``, else None."""
+    body = out.get("body")
+    if not isinstance(body, str) or len(body) < limit * _EXACT_FROM:
+        return None
+    size = len(json.dumps(out, separators=(",", ":")).encode())
+    return size if size > limit else None
+
+
+def too_large_response(size: int, limit: int) -> Response:
+    """The 500 sent instead: the client learns what happened, and the fix is in the log."""
+    message = (
+        f"Response Too Large: {size} bytes exceeds the {limit}-byte limit of this "
+        "Lambda event source"
+    )
+    return Response(500, [(b"content-type", b"text/plain; charset=utf-8")], message.encode())
+
+
+def enforce_limit(
+    out: LambdaResponse, translator: EventTranslator, event: LambdaEvent, config: TranslatorConfig
+) -> tuple[LambdaResponse, ResponseTooLargeError | None]:
+    """``out`` if it fits, else the 500 that replaces it (encoded the same way) and why."""
+    limit = response_limit(event, config.max_response_bytes)
+    size = oversized(out, limit)
+    if size is None:
+        return out, None
+    replacement = translator.to_response(too_large_response(size, limit), event, config)
+    return replacement, ResponseTooLargeError(size, limit)
