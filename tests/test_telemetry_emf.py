@@ -460,7 +460,7 @@ def test_bad_configuration_fails_at_construction(kwargs: dict[str, Any], message
 def test_metric_names_cover_every_emitted_metric() -> None:
     """Every metric and unit in the output is declared in metric_names, and vice versa."""
     emitter, stream = make(route_dimensions=True)
-    emitter.emit(outcome(cold_start=True, stages=dict.fromkeys(STAGES, 1.0)))
+    emitter.emit(outcome(cold_start=True, stages=dict.fromkeys(STAGES, 1.0), timed_out=True))
     emitted = {
         (name, unit) for blob in blobs(stream.getvalue()) for name, (unit, _) in blob[3].items()
     }

@@ -51,6 +51,7 @@ from traced_asgi_lambda.telemetry.metric_names import (
     ROUTE_UNMATCHED,
     SERVER_ERRORS,
     STAGE_LATENCY,
+    TIMEOUTS,
 )
 
 if TYPE_CHECKING:
@@ -206,6 +207,9 @@ class EmfMetrics:
                 dimensions[DIM_ROUTE] = self._route_value(outcome.route)
                 # Also under [service] alone, so totals need no SEARCH across routes.
                 extra_sets = ((DIM_SERVICE,),)
+        if outcome.timed_out:
+            # Only when it happens: a timeout is rare, and its alarm treats missing as OK.
+            metrics[TIMEOUTS.name] = (TIMEOUTS.unit, (1.0,))
         lines += self.encode(dimensions, metrics, extra_sets=extra_sets)
         for stage, milliseconds in outcome.stages.items():
             lines += self.encode(

@@ -10,6 +10,7 @@ header never changes a response.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from traced_asgi_lambda.telemetry.attributes import route_of
 from traced_asgi_lambda.telemetry.clock import process_age_ms
 from traced_asgi_lambda.telemetry.null import NullSpan
 from traced_asgi_lambda.telemetry.outcome import Outcome
+from traced_asgi_lambda.telemetry.watchdog import Watchdog, fire_at
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -48,10 +50,13 @@ class Telemetry:
         flush_timeout: float,
         flush_margin: float,
         logs_on: bool = True,
+        timeout_margin: float | None = 0.5,
     ) -> None:
         self.tracing = tracing
         self.log = log
         self.logs_on = logs_on
+        self.timeout_margin = timeout_margin
+        self.watchdog = None if timeout_margin is None else Watchdog(self._on_timeout)
         self.emf = emf
         self.meters = meters
         self.flush_timeout = flush_timeout
@@ -89,7 +94,11 @@ class Telemetry:
             trace_id=outcome.trace_id,
             span_id=outcome.span_id,
         )
-        invocation = Invocation(self, span, outcome)
+        invocation = Invocation(self, span, outcome, context, started)
+        if self.watchdog is not None and self.timeout_margin is not None:
+            remaining = context.get_remaining_time_in_millis() / 1000
+            at = fire_at(time.monotonic(), remaining, self.timeout_margin)
+            self.watchdog.arm(invocation, at)
         try:
             yield invocation
         except BaseException as exc:
@@ -102,10 +111,17 @@ class Telemetry:
                 self.log.exception(f"invocation failed: {type(exc).__qualname__}", exc)
             raise
         finally:
-            outcome.duration_ms = (time.perf_counter() - started) * 1000
-            if self.tracing is not None:
-                self.tracing.end_root(span, token)
-            self.finish(outcome, context, binding)
+            if self.watchdog is not None:
+                self.watchdog.disarm(invocation)
+            if invocation.claim():
+                outcome.duration_ms = (time.perf_counter() - started) * 1000
+                if self.tracing is not None:
+                    self.tracing.end_root(span, token)
+                self.finish(outcome, context, binding)
+            else:  # the watchdog reported it already; only this thread's context is left
+                if self.tracing is not None:
+                    self.tracing.end_root(None, token)
+                self.log.end_invocation(binding, failed=True)
 
     def finish(self, outcome: Outcome, context: LambdaContext, binding: Any) -> None:
         """Log, measure, and export within the budget; never raises."""
@@ -128,8 +144,42 @@ class Telemetry:
         except Exception as exc:  # telemetry must never fail the invocation
             log.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
 
+    def _on_timeout(self, token: object) -> None:
+        """Report a still-running invocation as a timeout: end its spans, log, measure, flush.
+
+        Runs on the watchdog thread, so the request's log context is not bound here: the
+        line names the request explicitly.
+        """
+        invocation = token
+        assert isinstance(invocation, Invocation)
+        if not invocation.claim():
+            return  # it finished on its own in the meantime
+        try:
+            outcome = invocation.outcome
+            outcome.timed_out = True
+            outcome.error_type = "timeout"
+            outcome.duration_ms = (time.perf_counter() - invocation.started) * 1000
+            if self.tracing is not None:
+                self.tracing.time_out(invocation.root, invocation.open_span)
+            context = invocation.context
+            self.log.error(
+                "invocation about to time out: %d ms left, still in stage %s",
+                context.get_remaining_time_in_millis(),
+                invocation.open_stage or "-",
+                function_request_id=outcome.request_id,
+                method=outcome.method,
+                path=outcome.path,
+                route=outcome.route,
+                trace_id=outcome.trace_id,
+            )
+            self.finish(outcome, context, None)
+        except Exception as exc:  # telemetry must never fail the invocation
+            self.log.warning("timeout report failed: %s: %s", type(exc).__name__, exc)
+
     def shutdown(self) -> None:
         """Final flush when the environment shuts down (SIGTERM or exit)."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
         if self.tracing is not None:
             self.tracing.shutdown()
         if self.meters is not None:
@@ -140,12 +190,35 @@ class Telemetry:
 class Invocation:
     """The running invocation: stage spans and timings, and facts as they become known."""
 
-    __slots__ = ("_context", "outcome", "reported", "root", "telemetry")
+    __slots__ = (
+        "_claimed",
+        "_context",
+        "context",
+        "open_span",
+        "open_stage",
+        "outcome",
+        "reported",
+        "root",
+        "started",
+        "telemetry",
+    )
 
-    def __init__(self, telemetry: Telemetry, root: Span | None, outcome: Outcome) -> None:
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        root: Span | None,
+        outcome: Outcome,
+        context: LambdaContext,
+        started: float,
+    ) -> None:
         self.telemetry = telemetry
         self.root = root
         self.outcome = outcome
+        self.context = context
+        self.started = started
+        self.open_stage: str | None = None  # the stage running now, for a timeout report
+        self.open_span: Any = None
+        self._claimed = threading.Lock()
         self.reported: BaseException | None = None  # an error already logged by the adapter
         tracing = telemetry.tracing
         self._context = None if tracing is None else tracing.context_of(root)
@@ -158,6 +231,7 @@ class Invocation:
         if tracing is not None:
             span = tracing.stage_span(self._context, stage, attributes)
         started = time.perf_counter()
+        self.open_stage, self.open_span = stage, span
         try:
             yield span
         except BaseException as exc:
@@ -165,9 +239,14 @@ class Invocation:
                 tracing.record_error(span, exc)
             raise
         finally:
+            self.open_stage = self.open_span = None
             self.outcome.stages[stage] = (time.perf_counter() - started) * 1000
-            if tracing is not None:
-                span.end()
+            if tracing is not None and span.is_recording():
+                span.end()  # unless a timeout report ended it
+
+    def claim(self) -> bool:
+        """True for the one caller (the handler or the watchdog) that reports this call."""
+        return self._claimed.acquire(blocking=False)
 
     def parsed(self, span: Any, source: str) -> None:
         """Note which translator claimed the event."""

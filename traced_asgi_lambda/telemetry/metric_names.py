@@ -42,6 +42,7 @@ __all__ = [
     "ROUTE_OTHER",
     "ROUTE_UNMATCHED",
     "SERVER_ERRORS",
+    "TIMEOUTS",
     "STAGE_LATENCY",
     "InstrumentSpec",
     "MetricSpec",
@@ -118,7 +119,23 @@ SERVER_ERRORS = MetricSpec(
     per_route=True,
 )
 
-ALL_METRICS = (COLD_START, LATENCY, STAGE_LATENCY, REQUESTS, CLIENT_ERRORS, SERVER_ERRORS)
+TIMEOUTS = MetricSpec(
+    "Timeouts",
+    "Count",
+    (DIM_SERVICE,),
+    "1 when the deadline watchdog saw the invocation about to time out; absent otherwise.",
+    per_route=True,
+)
+
+ALL_METRICS = (
+    COLD_START,
+    LATENCY,
+    STAGE_LATENCY,
+    REQUESTS,
+    CLIENT_ERRORS,
+    SERVER_ERRORS,
+    TIMEOUTS,
+)
 
 
 InstrumentKind = Literal["counter", "histogram"]

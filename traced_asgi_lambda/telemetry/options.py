@@ -46,6 +46,9 @@ class TelemetryOptions:
     flush_timeout: float = 2.0
     flush_margin: float = 0.2
     export: ExportMode = "sync"
+    # The deadline watchdog: report an invocation this long before Lambda would time it
+    # out (at most half the time it had left); None turns the watchdog off.
+    timeout_margin: float | None = 0.5
     # Where log lines and EMF go; None is sys.stdout at the time of writing.
     stream: TextIO | None = None
 

@@ -40,6 +40,7 @@ class Outcome:
     trace_id: str | None = None  # 32 hex digits, when traced
     span_id: str | None = None  # 16 hex digits of the root span, when traced
     init_duration_ms: float | None = None  # on a cold start: init phase up to this call
+    timed_out: bool = False  # the deadline watchdog reported it before it finished
 
     @property
     def failed(self) -> bool:

@@ -100,6 +100,7 @@ def telemetry_for(
         flush_timeout=options.flush_timeout,
         flush_margin=options.flush_margin,
         logs_on=not isinstance(log, NullLogger),
+        timeout_margin=options.timeout_margin,
     )
 
 

@@ -132,6 +132,14 @@ class Tracing:
             root.set_attribute("error.type", outcome.error_type or str(status))
             root.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
 
+    def time_out(self, root: trace.Span | None, open_span: trace.Span | None) -> None:
+        """End the open stage span and the root span as timed out (``error.type=timeout``)."""
+        for span in (open_span, root):
+            if span is not None and span.is_recording():
+                span.set_attribute("error.type", "timeout")
+                span.set_status(Status(StatusCode.ERROR, "the Lambda deadline is near"))
+                span.end()
+
     @staticmethod
     def record_error(span: trace.Span | None, exc: BaseException) -> None:
         if span is not None:
