@@ -140,3 +140,29 @@ def test_force_flush_and_shutdown_go_through_the_provider() -> None:
     emit(provider, 1)
     provider.shutdown()
     assert len(exporter.get_finished_spans()) == 2
+
+
+class DeadlineExporter(SpanExporter):
+    """Bounds its own time, so the processor calls it on the flushing thread."""
+
+    def __init__(self, ok: bool) -> None:
+        self.ok = ok
+        self.calls: list[tuple[int, float, str]] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        raise AssertionError("export_within is used instead")
+
+    def export_within(self, spans: Sequence[ReadableSpan], seconds: float) -> bool:
+        self.calls.append((len(spans), seconds, threading.current_thread().name))
+        return self.ok
+
+
+@pytest.mark.parametrize("ok", [pytest.param(True, id="delivered"), pytest.param(False, id="not")])
+def test_deadline_aware_exporters_run_on_the_calling_thread(ok: bool) -> None:
+    """An exporter with export_within gets the budget and the caller's thread; failures count."""
+    exporter = DeadlineExporter(ok)
+    provider, processor = make(exporter)
+    emit(provider, 3)
+    assert processor.flush(0.25) is ok
+    assert exporter.calls == [(3, 0.25, threading.current_thread().name)]
+    assert (processor.exported_spans, processor.dropped_spans) == ((3, 0) if ok else (0, 3))

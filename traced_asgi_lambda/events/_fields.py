@@ -54,12 +54,15 @@ class Field(NamedTuple):
 
 
 def describe(value: object) -> str:
-    """Say what a value is in an error message, without echoing secrets in full."""
+    """Say what a value is in an error message, never what it holds.
+
+    Error messages reach logs and traces; a field of the wrong shape may well be a header
+    or a token, so a string is described by its length, not echoed.
+    """
     if value is None:
         return "null"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {shown!r}"
+        return f"a string of {len(value)} characters"
     if isinstance(value, Mapping):
         return "an object"
     return _TYPE_NAMES.get(type(value), type(value).__name__)

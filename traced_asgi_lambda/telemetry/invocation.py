@@ -229,7 +229,7 @@ class Invocation:
         tracing = self.telemetry.tracing
         span: Any = _NULL_SPAN
         if tracing is not None:
-            span = tracing.stage_span(self._context, stage, attributes)
+            span = tracing.stage_span(self.root, self._context, stage, attributes)
         started = time.perf_counter()
         self.open_stage, self.open_span = stage, span
         try:

@@ -23,6 +23,7 @@ from traced_asgi_lambda.telemetry.attributes import (
     span_name,
 )
 from traced_asgi_lambda.telemetry.propagation import extract_parent, parse_propagators
+from traced_asgi_lambda.telemetry.recorder import recorder_for
 from traced_asgi_lambda.telemetry.redaction import DEFAULT_REDACTED_QUERY
 from traced_asgi_lambda.telemetry.triggers import message_trace_headers
 
@@ -60,6 +61,8 @@ class Tracing:
 
         self.provider = provider
         self.tracer = provider.get_tracer("traced_asgi_lambda", __version__)
+        # An SDK provider gets cheap recorded spans; any other provider its own tracer's.
+        self.recorder = recorder_for(provider)
         self.redacted_query = redacted_query
         try:
             self.propagation = parse_propagators(environ.get("OTEL_PROPAGATORS"))
@@ -81,14 +84,21 @@ class Tracing:
         links = list(parent.links)
         if trigger != "http":
             links.extend(_message_links(event))
-        span = self.tracer.start_span(
-            context.function_name,
-            context=parent.context,
-            kind=SpanKind.CONSUMER if trigger == "pubsub" else SpanKind.SERVER,
-            attributes=faas_attributes(context, trigger, cold_start),
-            links=links,
-        )
-        token = context_api.attach(trace.set_span_in_context(span))
+        kind = SpanKind.CONSUMER if trigger == "pubsub" else SpanKind.SERVER
+        attributes = faas_attributes(context, trigger, cold_start)
+        if self.recorder is not None:
+            span = self.recorder.start_root(
+                context.function_name, parent.context, kind, attributes, links
+            )
+        else:
+            span = self.tracer.start_span(
+                context.function_name,
+                context=parent.context,
+                kind=kind,
+                attributes=attributes,
+                links=links,
+            )
+        token = context_api.attach(trace.set_span_in_context(span, parent.context))
         return span, token
 
     def end_root(self, span: trace.Span | None, token: Token[Context] | None) -> None:
@@ -101,9 +111,19 @@ class Tracing:
         return None if root is None else trace.set_span_in_context(root)
 
     def stage_span(
-        self, parent: Context | None, stage: str, attributes: Mapping[str, Any]
+        self,
+        root: trace.Span | None,
+        parent: Context | None,
+        stage: str,
+        attributes: Mapping[str, Any],
     ) -> trace.Span:
         """An INTERNAL child span for one stage of the invocation."""
+        if self.recorder is not None and root is not None:
+            return self.recorder.start_child(
+                root,
+                STAGE_NAMES.get(stage, stage),
+                {"traced_asgi_lambda.stage": stage, **attributes},
+            )
         return self.tracer.start_span(
             STAGE_NAMES.get(stage, stage),
             context=parent,

@@ -1,0 +1,224 @@
+"""Spans recorded as plain data, and handed to the SDK's processors only when they end.
+
+An SDK span costs tens of microseconds to start: a sampler call per span, attribute
+cleaning, locks and a processor round per start. An invocation makes five of them, which
+alone costs more than the whole adapter without telemetry. For an SDK ``TracerProvider``
+the adapter therefore records its own spans: ids from the provider's id generator, one
+sampling decision for the root (stage spans follow it, as a parent-based sampler would),
+attributes in a plain dict, and on ``end()`` a ``ReadableSpan`` passed to the provider's
+span processors exactly as the SDK would pass its own.
+
+:class:`RecordedSpan` implements the OpenTelemetry API ``Span``, so the root span can be
+made current: the app's own spans become its children, and ``get_current_span()`` in the
+app annotates it. One difference from SDK spans: processors' ``on_start`` is not called
+for these spans (no processor that ships with the SDK uses it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
+    from opentelemetry.sdk.trace.sampling import Sampler
+    from opentelemetry.util import types
+
+__all__ = ["RecordedSpan", "SpanRecorder", "recorder_for"]
+
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
+
+
+def recorder_for(provider: object) -> SpanRecorder | None:
+    """A recorder for an SDK TracerProvider; None for any other provider (use its tracer)."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    processor = getattr(provider, "_active_span_processor", None)
+    if not isinstance(provider, TracerProvider) or processor is None:
+        return None
+    return SpanRecorder(provider, processor)
+
+
+class SpanRecorder:
+    """Starts recorded spans for one provider: its resource, sampler, ids and processors."""
+
+    def __init__(self, provider: TracerProvider, processor: SpanProcessor) -> None:
+        from traced_asgi_lambda import __version__
+
+        self.resource = provider.resource
+        self.sampler: Sampler = provider.sampler
+        self.ids: IdGenerator = provider.id_generator
+        self.processor = processor
+        self.scope = InstrumentationScope("traced_asgi_lambda", __version__)
+
+    def start_root(
+        self,
+        name: str,
+        parent: Context,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[Link],
+    ) -> trace.Span:
+        """The invocation's root span, sampled once by the provider's sampler."""
+        parent_span = trace.get_current_span(parent).get_span_context()
+        trace_id = parent_span.trace_id if parent_span.is_valid else self.ids.generate_trace_id()
+        result = self.sampler.should_sample(parent, trace_id, name, kind, attributes, links)
+        sampled = result.decision is Decision.RECORD_AND_SAMPLE
+        context = SpanContext(
+            trace_id,
+            self.ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=_SAMPLED if sampled else _NOT_SAMPLED,
+            trace_state=result.trace_state,
+        )
+        if result.decision is Decision.DROP:
+            return trace.NonRecordingSpan(context)
+        if result.attributes:
+            attributes.update(result.attributes)
+        parent_context = parent_span if parent_span.is_valid else None
+        return RecordedSpan(self, name, context, parent_context, kind, attributes, links)
+
+    def start_child(self, parent: trace.Span, name: str, attributes: dict[str, Any]) -> trace.Span:
+        """A child of ``parent`` that follows its sampling decision."""
+        parent_context = parent.get_span_context()
+        context = SpanContext(
+            parent_context.trace_id,
+            self.ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=parent_context.trace_flags,
+            trace_state=parent_context.trace_state,
+        )
+        if not parent.is_recording():
+            return trace.NonRecordingSpan(context)
+        return RecordedSpan(self, name, context, parent_context, SpanKind.INTERNAL, attributes, ())
+
+
+class RecordedSpan(trace.Span):
+    """An API span kept as plain data until it ends. Safe to end from another thread once."""
+
+    __slots__ = (
+        "_attributes",
+        "_context",
+        "_ended",
+        "_events",
+        "_kind",
+        "_links",
+        "_name",
+        "_parent",
+        "_recorder",
+        "_start",
+        "_status",
+    )
+
+    def __init__(
+        self,
+        recorder: SpanRecorder,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[Link],
+    ) -> None:
+        self._recorder = recorder
+        self._name = name
+        self._context = context
+        self._parent = parent
+        self._kind = kind
+        self._attributes = attributes
+        self._links = links
+        self._events: list[Event] = []
+        self._status = Status(StatusCode.UNSET)
+        self._start = time.time_ns()
+        self._ended = threading.Lock()
+
+    def get_span_context(self) -> SpanContext:
+        return self._context
+
+    def is_recording(self) -> bool:
+        return not self._ended.locked()
+
+    def set_attribute(self, key: str, value: types.AnyValue) -> None:
+        self._attributes[key] = value
+
+    def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
+        self._attributes.update(attributes)
+
+    def update_name(self, name: str) -> None:
+        self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        # The SDK's rule: once OK, a span's status does not change.
+        if self._status.status_code is not StatusCode.OK:
+            self._status = status if isinstance(status, Status) else Status(status, description)
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+
+    def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
+        self._links = [*self._links, Link(context, attributes)]
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        # The exception event of the OTel exceptions conventions, as the SDK writes it.
+        event: dict[str, Any] = {
+            "exception.type": _type_name(exception),
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
+        if attributes:
+            event.update(attributes)
+        self.add_event("exception", event, timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if not self._ended.acquire(blocking=False):
+            return  # already ended (a timeout report and the handler may both try)
+        recorder = self._recorder
+        recorder.processor.on_end(
+            ReadableSpan(
+                self._name,
+                context=self._context,
+                parent=self._parent,
+                resource=recorder.resource,
+                attributes=self._attributes,
+                events=self._events,
+                links=self._links,
+                kind=self._kind,
+                status=self._status,
+                start_time=self._start,
+                end_time=end_time or time.time_ns(),
+                instrumentation_scope=recorder.scope,
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"RecordedSpan({self._name!r}, {self._context!r})"
+
+
+def _type_name(exception: BaseException) -> str:
+    cls = type(exception)
+    return (
+        cls.__qualname__
+        if cls.__module__ in ("builtins", "")
+        else f"{cls.__module__}.{cls.__qualname__}"
+    )
