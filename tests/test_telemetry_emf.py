@@ -15,6 +15,7 @@ import pytest
 
 from tests.emf_schema import MAX_LINE_BYTES, validate_emf_line
 from traced_asgi_lambda.exceptions import ConfigurationError
+from traced_asgi_lambda.telemetry import emf
 from traced_asgi_lambda.telemetry.emf import EmfMetrics, metrics_enabled
 from traced_asgi_lambda.telemetry.metric_names import ALL_METRICS, DEFAULT_NAMESPACE
 from traced_asgi_lambda.telemetry.outcome import STAGES, Outcome
@@ -582,3 +583,36 @@ def test_validator_rejects_what_the_spec_forbids(text: str, message: str) -> Non
 def test_validator_accepts_the_spec_example() -> None:
     """The spec's own example (with a current timestamp) is valid."""
     assert validate_emf_line(line(good()))["functionVersion"] == "$LATEST"
+
+
+@pytest.mark.parametrize(
+    "route_dimensions", [pytest.param(False, id="plain"), pytest.param(True, id="routes")]
+)
+def test_cached_lines_are_what_powertools_writes(route_dimensions: bool) -> None:
+    """The fast path's lines equal Powertools' own serialisation, timestamp aside."""
+    emitter, _ = make(route_dimensions=route_dimensions)
+    case = outcome(cold_start=True, stages=dict.fromkeys(STAGES, 2.5), route="/items/{id}")
+    for _ in range(3):  # the first call builds the templates, later ones use them
+        fast = emitter.render(case).splitlines()
+    slow: list[str] = []
+    for line in fast:
+        blob = json.loads(line)
+        dimensions = {
+            name: blob[name] for name in blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"][-1]
+        }
+        metrics = {
+            m["Name"]: (m["Unit"], tuple(blob[m["Name"]]))
+            for m in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        }
+        extra = [tuple(s) for s in blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"][:-1]]
+        chunk_lines: list[str] = []
+        for chunk in emf._chunks(metrics):
+            emitter._fit(dimensions, extra, chunk, chunk_lines)
+        slow += chunk_lines
+
+    def without_time(line: str) -> dict[str, Any]:
+        blob: dict[str, Any] = json.loads(line)
+        del blob["_aws"]["Timestamp"]
+        return blob
+
+    assert [without_time(line) for line in fast] == [without_time(line) for line in slow]

@@ -19,7 +19,6 @@ from traced_asgi_lambda.shutdown import on_sigterm, shut_down
 from traced_asgi_lambda.telemetry.null import NULL_INVOCATION
 from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.telemetry.setup import telemetry_for
-from traced_asgi_lambda.telemetry.triggers import trace_headers
 from traced_asgi_lambda.types import ASGIApp, LambdaContext, LambdaResponse, LifespanMode, OnError
 
 if TYPE_CHECKING:
@@ -99,9 +98,7 @@ class LambdaAdapter:
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> LambdaResponse:
         if self.telemetry is None:
             return self._handle(event, context, NULL_INVOCATION)
-        with self.telemetry.invocation(
-            event, context, trigger="http", headers=trace_headers(event)
-        ) as invocation:
+        with self.telemetry.invocation(event, context, trigger="http") as invocation:
             return self._handle(event, context, invocation)
 
     def _handle(

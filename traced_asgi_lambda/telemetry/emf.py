@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TextIO
@@ -158,6 +159,7 @@ class EmfMetrics:
         self.log = log or logging.getLogger("traced_asgi_lambda").warning
         self.failures = 0  # emits that raised; only the first is logged
         self._routes: set[str] = set()
+        self._templates: dict[tuple[Any, ...], tuple[str, ...]] = {}
         # What json.dumps(blob, separators=(",", ":")) does (Powertools' flush), without
         # building a new encoder for every blob.
         self._dumps = json.JSONEncoder(separators=(",", ":")).encode
@@ -230,10 +232,81 @@ class EmfMetrics:
         Split into as many lines as the spec's limits need. Values that are not finite
         numbers are left out: JSON cannot carry them, and one would void the whole line.
         """
+        fast = self._from_template(dimensions, metrics, extra_sets)
+        if fast is not None:
+            return [fast]
         lines: list[str] = []
         for chunk in _chunks(metrics):
             self._fit(dimensions, extra_sets, chunk, lines)
         return lines
+
+    def _from_template(
+        self,
+        dimensions: Mapping[str, str],
+        metrics: MetricValues,
+        extra_sets: Sequence[Sequence[str]],
+    ) -> str | None:
+        """The common case, one finite value per metric, filled into a cached line.
+
+        Every invocation writes lines of the same few shapes (the same names, units and
+        dimension values), so each shape is rendered once through Powertools with marker
+        values and cut at the markers; later lines only splice in the timestamp and the
+        values. The output is byte for byte what Powertools' path writes, at a fraction of
+        the cost (no metric-set validation or dict building per line).
+        """
+        values: list[float] = []
+        for _, metric_values in metrics.values():
+            if len(metric_values) != 1 or not math.isfinite(metric_values[0]):
+                return None
+            values.append(metric_values[0])
+        key = (
+            tuple(dimensions.items()),
+            tuple(map(tuple, extra_sets)),
+            tuple((name, unit) for name, (unit, _) in metrics.items()),
+        )
+        parts = self._templates.get(key)
+        if parts is None:
+            parts = self._templates[key] = self._template(dimensions, metrics, extra_sets)
+        if not parts:
+            return None
+        pieces = [parts[0], str(int(time.time() * 1000))]
+        for part, value in zip(parts[1:], values, strict=False):
+            pieces += (part, repr(float(value)))
+        pieces.append(parts[-1])
+        return "".join(pieces)
+
+    def _template(
+        self,
+        dimensions: Mapping[str, str],
+        metrics: MetricValues,
+        extra_sets: Sequence[Sequence[str]],
+    ) -> tuple[str, ...]:
+        """The line for this shape, cut where the timestamp and each value go; () if unsafe."""
+        markers = [f"{(index + 1) * 1.5e-300!r}" for index in range(len(metrics))]
+        marked: MetricValues = {
+            name: (unit, (float(marker),))
+            for (name, (unit, _)), marker in zip(metrics.items(), markers, strict=True)
+        }
+        lines: list[str] = []
+        for chunk in _chunks(marked):
+            self._fit(dimensions, extra_sets, chunk, lines)
+        if len(lines) != 1 or len(lines[0]) > MAX_EVENT_BYTES // 2:
+            return ()
+        blob = json.loads(lines[0])
+        blob["_aws"]["Timestamp"] = _TIMESTAMP_MARKER
+        line = self._dumps(blob)
+        parts = line.split(str(_TIMESTAMP_MARKER))
+        if len(parts) != 2:
+            return ()
+        head, rest = parts
+        cut = [head]
+        for marker in markers:
+            before, found, rest = rest.partition(marker)
+            if not found or marker in rest:
+                return ()
+            cut.append(before)
+        cut.append(rest)
+        return tuple(cut)
 
     def _fit(
         self,
@@ -273,6 +346,10 @@ class EmfMetrics:
             return ROUTE_OTHER
         routes.add(route)
         return route
+
+
+# A timestamp no real line carries (the year 2100), marking where the real one goes.
+_TIMESTAMP_MARKER = 4102444800123
 
 
 def _chunks(metrics: MetricValues) -> list[dict[str, dict[str, Any]]]:

@@ -20,6 +20,7 @@ from traced_asgi_lambda.telemetry.attributes import route_of
 from traced_asgi_lambda.telemetry.clock import process_age_ms
 from traced_asgi_lambda.telemetry.null import NullSpan
 from traced_asgi_lambda.telemetry.outcome import Outcome
+from traced_asgi_lambda.telemetry.triggers import trace_headers
 from traced_asgi_lambda.telemetry.watchdog import Watchdog, fire_at
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from traced_asgi_lambda.telemetry.tracing import Tracing
     from traced_asgi_lambda.types import LambdaContext
 
-__all__ = ["Invocation", "Telemetry"]
+__all__ = ["Invocation", "Stage", "Telemetry"]
 
 _NULL_SPAN = NullSpan()
 
@@ -81,9 +82,9 @@ class Telemetry:
             outcome.init_duration_ms = process_age_ms()
         span = token = None
         if self.tracing is not None:
-            span, token = self.tracing.start_root(
-                event, context, trigger, headers or {}, cold_start
-            )
+            if headers is None:
+                headers = trace_headers(event) if trigger == "http" else {}
+            span, token = self.tracing.start_root(event, context, trigger, headers, cold_start)
             span_context = span.get_span_context()
             outcome.trace_id = f"{span_context.trace_id:032x}"
             outcome.span_id = f"{span_context.span_id:016x}"
@@ -223,26 +224,9 @@ class Invocation:
         tracing = telemetry.tracing
         self._context = None if tracing is None else tracing.context_of(root)
 
-    @contextmanager
-    def stage(self, stage: str, **attributes: Any) -> Iterator[Any]:
+    def stage(self, stage: str, **attributes: Any) -> Stage:
         """Time a stage, in a child span when tracing; an exception is recorded, re-raised."""
-        tracing = self.telemetry.tracing
-        span: Any = _NULL_SPAN
-        if tracing is not None:
-            span = tracing.stage_span(self.root, self._context, stage, attributes)
-        started = time.perf_counter()
-        self.open_stage, self.open_span = stage, span
-        try:
-            yield span
-        except BaseException as exc:
-            if tracing is not None:
-                tracing.record_error(span, exc)
-            raise
-        finally:
-            self.open_stage = self.open_span = None
-            self.outcome.stages[stage] = (time.perf_counter() - started) * 1000
-            if tracing is not None and span.is_recording():
-                span.end()  # unless a timeout report ended it
+        return Stage(self, stage, attributes)
 
     def claim(self) -> bool:
         """True for the one caller (the handler or the watchdog) that reports this call."""
@@ -296,3 +280,38 @@ class Invocation:
         span.set_attribute("traced_asgi_lambda.response.body_size", body_size)
         base64 = out.get("isBase64Encoded") is True or out.get("bodyEncoding") == "base64"
         span.set_attribute("traced_asgi_lambda.response.base64", base64)
+
+
+class Stage:
+    """The context manager of one stage. A class, not a generator: it runs four times a call."""
+
+    __slots__ = ("attributes", "invocation", "name", "span", "started")
+
+    def __init__(self, invocation: Invocation, name: str, attributes: dict[str, Any]) -> None:
+        self.invocation = invocation
+        self.name = name
+        self.attributes = attributes
+        self.span: Any = _NULL_SPAN
+        self.started = 0.0
+
+    def __enter__(self) -> Any:
+        invocation = self.invocation
+        tracing = invocation.telemetry.tracing
+        if tracing is not None:
+            self.span = tracing.stage_span(
+                invocation.root, invocation._context, self.name, self.attributes
+            )
+        invocation.open_stage, invocation.open_span = self.name, self.span
+        self.started = time.perf_counter()
+        return self.span
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        invocation = self.invocation
+        invocation.outcome.stages[self.name] = (time.perf_counter() - self.started) * 1000
+        invocation.open_stage = invocation.open_span = None
+        span = self.span
+        if span is not _NULL_SPAN:
+            if error is not None:
+                invocation.telemetry.tracing.record_error(span, error)  # type: ignore[union-attr]
+            if span.is_recording():
+                span.end()  # unless a timeout report ended it
