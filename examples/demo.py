@@ -1,84 +1,84 @@
-"""``make demo``: an example FastAPI app through the real adapter, telemetry on the console.
+"""``make demo``: the example FastAPI app through ``traced-asgi-lambda invoke``.
 
-Part 1 answers one request from every event source, each built as that source's real
-payload, and prints the Lambda responses. Part 2 runs a cold call, a warm call, a 404, an
-app error and a binary download with every signal on: the access log and stage timings,
-the EMF metrics lines, and the spans of each trace.
+Part 1 runs six requests in one execution environment, as six requests to one deployed
+function would run: a cold start, warm calls, a 404, a 500 from a route that raises, and
+a binary download. Each step prints the ``invoke`` command it stands for, then what
+``invoke`` shows: the Lambda response, the span tree with each stage's duration, the log
+lines and the EMF metrics. Part 2 sends one request as every event source would, and
+shows the shape of each response. No network; it finishes in seconds.
 """
 
 from __future__ import annotations
 
-import json
+import shlex
 import sys
-from collections.abc import Sequence
-
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from examples.fastapi_app import app
-from traced_asgi_lambda import LambdaAdapter, TelemetryOptions
-from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_event
-from traced_asgi_lambda.telemetry import lambda_tracer_provider
+from traced_asgi_lambda.cli import build_parser
+from traced_asgi_lambda.cli._output import invocation_lines
+from traced_asgi_lambda.cli._runner import LocalRunner
+from traced_asgi_lambda.cli._style import Style
+from traced_asgi_lambda.cli.invoke import event_of
+from traced_asgi_lambda.local import SOURCES, HttpRequest, build_event, to_http
+
+__all__ = ["STEPS", "main"]
+
+APP = "examples.fastapi_app:app"
+
+# (title, the options after `traced-asgi-lambda invoke APP`)
+STEPS: list[tuple[str, list[str]]] = [
+    ("cold start", ["--path", "/items/1", "--query", "q=first"]),
+    ("warm call", ["--path", "/items/2", "--header", "user-agent: demo/1.0"]),
+    (
+        "warm call with a JSON body",
+        [
+            "-X",
+            "POST",
+            "--path",
+            "/items",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            '{"name":"lamp"}',
+        ],
+    ),
+    ("not found", ["--path", "/missing"]),
+    ("a route that raises", ["--path", "/boom"]),
+    ("binary download", ["--path", "/logo.png", "--source", "rest"]),
+]
 
 
-class SpanTree(SpanExporter):
-    """Prints each exported trace as an indented tree with durations."""
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        by_parent: dict[int | None, list[ReadableSpan]] = {}
-        for span in spans:
-            parent = span.parent.span_id if span.parent else None
-            by_parent.setdefault(parent, []).append(span)
-        ids = {span.context.span_id for span in spans}
-        roots = [s for s in spans if s.parent is None or s.parent.span_id not in ids]
-        for root in roots:
-            self._print(root, by_parent, 0)
-        return SpanExportResult.SUCCESS
-
-    def _print(
-        self, span: ReadableSpan, by_parent: dict[int | None, list[ReadableSpan]], depth: int
-    ) -> None:
-        took = ((span.end_time or 0) - (span.start_time or 0)) / 1e6
-        status = span.status.status_code.name
-        print(f"  {'  ' * depth}└─ {span.name}  {took:.2f} ms  [{status}]")
-        children = sorted(by_parent.get(span.context.span_id, []), key=lambda s: s.start_time or 0)
-        for child in children:
-            self._print(child, by_parent, depth + 1)
+def one_environment(style: Style) -> None:
+    parser = build_parser()
+    print(style.paint("== Part 1: six invocations of one execution environment", "bold"))
+    with LocalRunner(app, function_name="demo-api", capture_stdout=True) as runner:
+        for number, (title, options) in enumerate(STEPS, 1):
+            command = shlex.join(["traced-asgi-lambda", "invoke", APP, *options])
+            print(f"\n{style.paint(f'-- {number}. {title}', 'bold', 'magenta')}")
+            print(style.paint(f"$ {command}", "dim"))
+            invocation = runner.run(event_of(parser.parse_args(["invoke", APP, *options])))
+            print("\n".join(invocation_lines(invocation, style)).rstrip())
 
 
-def every_source() -> None:
-    print("== Part 1: one request from every event source (telemetry off)\n")
-    quiet = TelemetryOptions(logs=False, metrics=False)
-    with LambdaAdapter(app, telemetry=quiet) as handler:
+def every_source(style: Style) -> None:
+    print(style.paint("\n== Part 2: GET /items/42 as each event source sends it", "bold"))
+    with LocalRunner(app, function_name="demo-api", capture_stdout=True) as runner:
         for source in SOURCES:
             request = HttpRequest("GET", "/items/42", query=[("q", "hello world")])
-            response = handler(build_event(source, request), LocalContext("demo"))
-            status = response.get("statusCode", response.get("status"))
-            print(f"  {source:<12} -> {status}  {json.dumps(response)[:110]}")
-
-
-def full_telemetry() -> None:
-    print("\n== Part 2: full telemetry on the HTTP API source\n")
-    provider = lambda_tracer_provider(SpanTree(), service="demo-api", environ={})
-    options = TelemetryOptions(service="demo-api", log_level="DEBUG")
-    requests = [
-        ("cold start", HttpRequest("GET", "/items/1", query=[("q", "first"), ("token", "hidden")])),
-        ("warm call", HttpRequest("GET", "/items/2", headers=[("authorization", "Bearer hidden")])),
-        ("not found", HttpRequest("GET", "/missing")),
-        ("app error", HttpRequest("GET", "/boom")),
-        ("binary download", HttpRequest("GET", "/logo.png")),
-    ]
-    with LambdaAdapter(app, tracer_provider=provider, telemetry=options) as handler:
-        for title, request in requests:
-            print(f"-- {title}: {request.method} {request.path}", flush=True)
-            response = handler(build_event("http-api", request), LocalContext("demo"))
-            print(f"  response: {json.dumps(response)[:140]}\n", flush=True)
-    provider.shutdown()
+            invocation = runner.run(build_event(source, request))
+            assert invocation.response is not None, invocation.error
+            answer = to_http(invocation.response)
+            shape = ", ".join(invocation.response)
+            print(
+                f"  {source:<12} {invocation.source():<20} {style.status(answer.status)}  "
+                f"{style.paint(shape, 'dim')}"
+            )
 
 
 def main() -> None:
-    every_source()
-    full_telemetry()
+    style = Style.for_stream(sys.stdout)
+    one_environment(style)
+    every_source(style)
     sys.stdout.flush()
 
 

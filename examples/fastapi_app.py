@@ -1,15 +1,25 @@
-"""An example FastAPI app and its Lambda handler (one line)."""
+"""An example FastAPI app. Its Lambda handler is the last line.
+
+``make demo`` runs it through ``traced-asgi-lambda invoke``, and examples/template.yaml
+deploys it. Its routes cover what the demo shows: JSON, a 404 (any other path), a route
+that raises (a 500), two cookies set at once, and a binary download.
+"""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import StreamingResponse
 
 from traced_asgi_lambda import LambdaAdapter
+
+# A 1x1 PNG: a binary body, so the adapter answers in base64.
+LOGO = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGPQqr/yHwAE0QJ9PWShagAAAABJRU5ErkJggg=="
+)
 
 
 @asynccontextmanager
@@ -18,12 +28,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     yield {"greeting": "hello from lifespan"}
 
 
-app = FastAPI(lifespan=lifespan)
+app = FastAPI(title="Example shop", lifespan=lifespan)
 
 
 @app.get("/items/{item_id}")
 async def read_item(item_id: int, request: Request, q: str | None = None) -> dict[str, Any]:
     return {"item_id": item_id, "q": q, "greeting": request.state.greeting}
+
+
+@app.post("/items", status_code=201)
+async def create_item(request: Request) -> dict[str, Any]:
+    return {"created": await request.json()}
+
+
+@app.get("/login")
+async def login(response: Response) -> dict[str, bool]:
+    response.set_cookie("session", "3f2a9c", httponly=True)
+    response.set_cookie("theme", "dark")
+    return {"ok": True}
 
 
 @app.get("/boom")
@@ -33,17 +55,7 @@ async def boom() -> None:
 
 @app.get("/logo.png")
 async def logo() -> Response:
-    # The 8-byte PNG signature: binary content, so the adapter answers in base64.
-    return Response(b"\x89PNG\r\n\x1a\n", media_type="image/png")
-
-
-@app.get("/stream")
-async def stream() -> StreamingResponse:
-    async def chunks() -> AsyncIterator[str]:
-        for i in range(3):
-            yield f"chunk {i}\n"
-
-    return StreamingResponse(chunks(), media_type="text/plain")
+    return Response(LOGO, media_type="image/png")
 
 
 handler = LambdaAdapter(app)

@@ -98,7 +98,7 @@ class HTTPCycle:
 
     async def run(self, app: ASGIApp) -> Response:
         try:
-            await app(self.scope, self.receive, self.send)  # type: ignore[arg-type]
+            await app(self.scope, self.receive, self.send)
         except Exception as exc:
             self.error = exc
             if self.state is not CycleState.COMPLETE:

@@ -125,7 +125,7 @@ class Lifespan:
             "state": self.app_state,
         }
         try:
-            await self.app(scope, self._receive, self._send)  # type: ignore[arg-type]
+            await self.app(scope, self._receive, self._send)
         except BaseException as exc:  # the app's failure is reported, never raised here
             self._error = exc
         finally:

@@ -132,7 +132,9 @@ Message = MutableMapping[str, Any]
 
 ASGIReceive = Callable[[], Awaitable[Message]]
 ASGISend = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], ASGIReceive, ASGISend], Awaitable[None]]
+# Loose on purpose: frameworks type their __call__ with their own scope, receive and send
+# aliases (Litestar, Quart), which are not assignable to ours under strict checking.
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 class Response(NamedTuple):
