@@ -38,18 +38,18 @@ def test_a_given_provider_is_used_as_given() -> None:
     [
         pytest.param(
             {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"},
-            "OTLPSpanExporter",
+            "OtlpHttpSpanExporter",
             id="endpoint",
         ),
         pytest.param(
             {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"},
-            "OTLPSpanExporter",
+            "OtlpHttpSpanExporter",
             id="traces-endpoint",
         ),
         pytest.param({"OTEL_TRACES_EXPORTER": "console"}, "ConsoleSpanExporter", id="console"),
         pytest.param(
             {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
-            "OTLPSpanExporter",
+            "OtlpHttpSpanExporter",
             id="otlp-explicit",
         ),
     ],

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from traced_asgi_lambda.telemetry.decorator import traced_handler
+    from traced_asgi_lambda.telemetry.otlp_http import OtlpHttpSpanExporter
     from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
     from traced_asgi_lambda.telemetry.provider import lambda_resource, lambda_tracer_provider
     from traced_asgi_lambda.telemetry.xray import XRayIdGenerator
 
 __all__ = [
     "InvocationSpanProcessor",
+    "OtlpHttpSpanExporter",
     "XRayIdGenerator",
     "lambda_resource",
     "lambda_tracer_provider",
@@ -26,6 +28,7 @@ __all__ = [
 
 _HOMES = {
     "InvocationSpanProcessor": "processor",
+    "OtlpHttpSpanExporter": "otlp_http",
     "XRayIdGenerator": "xray",
     "lambda_resource": "provider",
     "lambda_tracer_provider": "provider",

@@ -98,6 +98,7 @@ def _exporter_from_env(environ: Mapping[str, str]) -> SpanExporter | None:
     variable spec (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
     Only OTLP over HTTP/protobuf is offered: it needs no gRPC runtime, which keeps cold
     starts short, and it is what the Lambda collector extension listens on (port 4318).
+    The exporter is telemetry.otlp_http's, which imports neither protobuf nor requests.
     """
     if environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
@@ -129,15 +130,11 @@ def _exporter_from_env(environ: Mapping[str, str]) -> SpanExporter | None:
             f"Expected OTEL_EXPORTER_OTLP_PROTOCOL to be 'http/protobuf', but got {protocol!r}. "
             "Fix: point the exporter at the collector's OTLP/HTTP port (4318)."
         )
-    try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    except ImportError:
-        raise ConfigurationError(
-            "OTLP export was asked for (OTEL_EXPORTER_OTLP_ENDPOINT is set), but the OTLP "
-            "exporter is not installed. Fix: pip install 'traced-asgi-lambda[otlp]'."
-        ) from None
-    # The exporter reads the endpoint, headers and timeout from the same variables.
-    return OTLPSpanExporter()
+    from traced_asgi_lambda.telemetry.otlp_http import OtlpHttpSpanExporter
+
+    # Our own exporter: it encodes without protobuf's message objects and exports on the
+    # flushing thread within the budget; it reads the same OTEL_EXPORTER_OTLP_* variables.
+    return OtlpHttpSpanExporter(environ=environ)
 
 
 def resolve_tracer_provider(
