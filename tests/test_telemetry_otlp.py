@@ -638,3 +638,18 @@ def test_import_pulls_in_no_protobuf_or_requests() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_cached_resource_encodes_the_same() -> None:
+    """With a resource cache, repeated batches encode exactly as without one."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.trace import SpanContext, TraceFlags
+
+    resource = Resource.create({"service.name": "orders", "cloud.region": "eu-west-1"})
+    context = SpanContext(1, 2, is_remote=False, trace_flags=TraceFlags(1))
+    spans = [ReadableSpan("a", context, resource=resource, start_time=1, end_time=2)]
+    cache: dict[int, tuple[Resource, bytes]] = {}
+    first = encode_spans(spans, cache)
+    assert list(cache) == [id(resource)]
+    assert encode_spans(spans, cache) == first == encode_spans(spans)

@@ -72,11 +72,16 @@ _INT64_MIN = -(1 << 63)
 _INT64_END = 1 << 63
 
 
-def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
+def encode_spans(
+    spans: Sequence[ReadableSpan], resource_cache: dict[int, tuple[Resource, bytes]] | None = None
+) -> bytes:
     """A serialized ``ExportTraceServiceRequest`` holding ``spans``.
 
     Spans are grouped as the stock encoder groups them: by equal resource, then by equal
-    instrumentation scope, each group in order of first appearance.
+    instrumentation scope, each group in order of first appearance. ``resource_cache``,
+    owned by the caller (an exporter), keeps each resource's encoded attributes: a Lambda
+    function's resource is the same object on every flush, and re-encoding its dozen
+    attributes each time was a fifth of the cost.
     """
     resources: list[tuple[Resource, dict[InstrumentationScope | None, bytearray]]] = []
     # Resource.__hash__ serialises every attribute as JSON, so resources are matched by
@@ -104,8 +109,15 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
 
     request = bytearray()
     for resource, scopes in resources:
-        resource_body = bytearray()
-        _put_attributes(resource_body, _FIRST, resource.attributes)
+        cached = resource_cache.get(id(resource)) if resource_cache is not None else None
+        if cached is not None and cached[0] is resource:
+            resource_body = bytearray(cached[1])
+        else:
+            resource_body = bytearray()
+            _put_attributes(resource_body, _FIRST, resource.attributes)
+            if resource_cache is not None:
+                # Held with the resource itself, so an id is never reused while cached.
+                resource_cache[id(resource)] = (resource, bytes(resource_body))
         resource_spans = bytearray()
         _put_bytes(resource_spans, _FIRST, resource_body)  # always present, even when empty
         for scope, span_fields in scopes.items():

@@ -90,6 +90,7 @@ class OtlpHttpSpanExporter(SpanExporter):
         if self.compression == "gzip":
             self._headers["content-encoding"] = "gzip"
         self.last_error: str | None = None
+        self._resources: dict[int, tuple[Any, bytes]] = {}  # encoded resources, reused
         self._connection: _Connection | None = None
         self._tls_context: ssl.SSLContext | None = None
         self._lock = threading.Lock()  # one request at a time on the one connection
@@ -119,7 +120,7 @@ class OtlpHttpSpanExporter(SpanExporter):
         if not spans:
             return True
         try:  # before taking the lock: encoding needs no connection
-            body = encode_spans(spans)
+            body = encode_spans(spans, self._resources)
             if self.compression == "gzip":
                 body = zlib.compress(body, wbits=31)  # wbits 16 + 15: the gzip container
         except Exception as exc:
