@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -148,7 +150,6 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """In after-response mode the handler returns first; the extension exports before /next."""
-    import json
 
     from tests.lambda_api import LambdaAPI
     from tests.test_telemetry_extension import FakeRuntime
@@ -158,10 +159,11 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
     returned_at: list[float] = []
     with LambdaAPI() as api:
         monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", api.address)
+        out = io.StringIO()
         adapter = LambdaAdapter(
             starlette_app,
             tracer_provider=provider,
-            telemetry=TelemetryOptions(export="after-response"),
+            telemetry=TelemetryOptions(export="after-response", stream=out, log_json=True),
         )
         assert adapter.telemetry is not None
         assert adapter.telemetry.tracing is not None
@@ -186,6 +188,12 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
         finally:
             runtime.stop()
             adapter.close()
+    # The access lines and EMF were written after the response, with the request's ids.
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    access = [line for line in lines if line.get("level") == "INFO"]
+    assert [line["path"] for line in access] == ["/items/1", "/items/2"]
+    assert all(line["function_request_id"] for line in access)
+    assert sum(1 for line in lines if "_aws" in line) >= 2
     # Two invocations, two exports, each after its handler had returned.
     assert len(exporter.exported_at) == 2
     assert all(e >= r for e, r in zip(exporter.exported_at, returned_at, strict=True))

@@ -10,10 +10,12 @@ header never changes a response.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from traced_asgi_lambda.telemetry.attributes import route_of
@@ -125,25 +127,43 @@ class Telemetry:
                 self.log.end_invocation(binding, failed=True)
 
     def finish(self, outcome: Outcome, context: LambdaContext, binding: Any) -> None:
-        """Log, measure, and export within the budget; never raises."""
+        """Log, measure, and export within the budget; never raises.
+
+        In after-response mode all of it but resetting this thread's log context happens
+        on the extension thread once the handler has returned, in a copy of this context
+        (so the access line still carries the request's ids): the response waits for none
+        of it.
+        """
         log = self.log
         try:
-            log.access(outcome)
-            log.stages(outcome)
-            if self.emf is not None:
-                self.emf.emit(outcome)
-            if self.meters is not None:
-                self.meters.record(outcome)
-            log.end_invocation(binding, failed=outcome.failed)
             remaining = context.get_remaining_time_in_millis() / 1000
             budget = max(0.0, min(self.flush_timeout, remaining - self.flush_margin))
             tracing = self.tracing
-            if tracing is not None and not tracing.hand_over(budget, context.aws_request_id):
+            if tracing is not None and tracing.after_response is not None:
+                later = contextvars.copy_context()
+                tracing.hand_over(
+                    budget,
+                    context.aws_request_id,
+                    partial(later.run, self._record, outcome, budget),
+                )
+                log.end_invocation(binding, failed=outcome.failed)
+                return
+            self._record(outcome, budget)
+            log.end_invocation(binding, failed=outcome.failed)
+            if tracing is not None:
                 tracing.flush(budget)
-            if self.meters is not None:
-                self.meters.flush(budget)
         except Exception as exc:  # telemetry must never fail the invocation
             log.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
+
+    def _record(self, outcome: Outcome, budget: float) -> None:
+        """The access line, the stage line, EMF and OpenTelemetry metrics of one call."""
+        self.log.access(outcome)
+        self.log.stages(outcome)
+        if self.emf is not None:
+            self.emf.emit(outcome)
+        if self.meters is not None:
+            self.meters.record(outcome)
+            self.meters.flush(budget)
 
     def _on_timeout(self, token: object) -> None:
         """Report a still-running invocation as a timeout: end its spans, log, measure, flush.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
@@ -71,6 +71,7 @@ class Tracing:
         self.log = log or logging.getLogger("traced_asgi_lambda")
         self.after_response: AfterResponseFlusher | None = None  # in after-response mode
         self.pending_budget = 0.0  # the budget the after-response flush may use
+        self.pending_work: Callable[[], None] | None = None  # logs and metrics to write then
 
     def start_root(
         self,
@@ -165,17 +166,21 @@ class Tracing:
         if span is not None:
             record_error(span, exc)
 
-    def hand_over(self, budget: float, request_id: str) -> bool:
-        """In after-response mode, leave the flush to the extension thread; else False."""
-        if self.after_response is None:
-            return False
+    def hand_over(self, budget: float, request_id: str, work: Callable[[], None]) -> None:
+        """In after-response mode: leave ``work`` and the span flush to the extension thread."""
+        assert self.after_response is not None
         self.pending_budget = budget
+        self.pending_work = work
         self.after_response.invocation_finished(request_id=request_id)
-        return True
 
     def flush_pending(self) -> None:
-        """The after-response flush, run by the extension thread once the response is out."""
-        self.flush(self.pending_budget)
+        """Run by the extension thread once the handler has returned: the work, the flush."""
+        work, self.pending_work = self.pending_work, None
+        try:
+            if work is not None:
+                work()
+        finally:
+            self.flush(self.pending_budget)
 
     def flush(self, budget: float) -> None:
         force_flush = getattr(self.provider, "force_flush", None)
