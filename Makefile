@@ -29,9 +29,17 @@ unit: $(STAMP)
 
 test: lint types unit
 
-# The benchmark suite (bench/), printed as a table; see docs/performance.md.
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# The benchmark suite (bench/), printed as a table; see docs/performance.md. Its own venv:
+# the contrib instrumentations it compares against pin other OpenTelemetry versions.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_VENV)/.installed
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m bench
 
 # A bounded fuzz run over the event parser (not part of make test); see docs/reliability.md.
 fuzz: $(STAMP)
