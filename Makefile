@@ -43,6 +43,7 @@ bench: $(BENCH_VENV)/.installed
 
 # A bounded fuzz run over the event parser (not part of make test); see docs/reliability.md.
 fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[fuzz]' || echo "atheris unavailable: falling back to hypothesis"
 	$(BIN)/python -m tests.fuzz.events
 
 clean:

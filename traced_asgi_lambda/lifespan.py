@@ -105,6 +105,7 @@ class Lifespan:
         assert self._inbox is not None
         assert self._outbox is not None
         assert self._task is not None
+        deadline = self.loop.time() + timeout
         self._inbox.put_nowait({"type": "lifespan.shutdown"})
         try:
             message = await asyncio.wait_for(self._outbox.get(), timeout)
@@ -115,7 +116,8 @@ class Lifespan:
             self.log.error("lifespan shutdown failed: %s", message.get("message", ""))
         if not self._task.done():
             self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+            # An app may ignore the cancellation; the shutdown window is not extended for it.
+            await asyncio.wait({self._task}, timeout=max(0.0, deadline - self.loop.time()))
 
     async def _main(self) -> None:
         assert self._outbox is not None

@@ -44,12 +44,34 @@ def response_limit(event: Mapping[str, Any], configured: int) -> int:
 
 
 def oversized(out: LambdaResponse, limit: int) -> int | None:
-    """The payload's size in bytes when it is over ``limit``, else None."""
+    """The payload's size in bytes (UTF-8, as the runtime sends it) when over ``limit``.
+
+    A cheap upper bound decides first: each character is at most 4 bytes in UTF-8 (6 when
+    JSON escapes it), so a payload whose text is short enough cannot be over. Only a
+    payload near the limit is serialised and measured exactly.
+    """
     body = out.get("body")
-    if not isinstance(body, str) or len(body) < limit * _EXACT_FROM:
+    text = len(body) if isinstance(body, str) else 0
+    ascii_body = not isinstance(body, str) or body.isascii()
+    headers = _headers_length(out)
+    bound = (text if ascii_body else text * 6) * 2 + headers * 6  # escapes at most double
+    if bound < limit * _EXACT_FROM:
         return None
-    size = len(json.dumps(out, separators=(",", ":")).encode())
+    size = len(json.dumps(out, separators=(",", ":"), ensure_ascii=False).encode())
     return size if size > limit else None
+
+
+def _headers_length(out: LambdaResponse) -> int:
+    """Characters in every header name and value of any source's response shape."""
+    total = 0
+    for key in ("headers", "multiValueHeaders", "cookies"):
+        value = out.get(key)
+        if isinstance(value, dict):
+            for name, item in value.items():
+                total += len(name) + len(str(item))
+        elif isinstance(value, list):
+            total += sum(len(str(item)) for item in value)
+    return total
 
 
 def too_large_response(size: int, limit: int) -> Response:

@@ -97,7 +97,7 @@ def _hint(event: dict[str, Any]) -> str:
     if isinstance(records, list) and records and isinstance(records[0], dict):
         record = records[0]
         source = record.get("eventSource") or record.get("EventSource")
-        if source in _RECORD_SOURCES:
+        if isinstance(source, str) and source in _RECORD_SOURCES:
             return f"{_RECORD_SOURCES[source]}: Records[0].eventSource is {source!r}"
         if isinstance(record.get("cf"), dict):
             return "looks like a Lambda@Edge response trigger, which has no request to answer"

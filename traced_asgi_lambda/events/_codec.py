@@ -10,10 +10,10 @@ import base64
 import binascii
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import NamedTuple
-from urllib.parse import quote, unquote
+from typing import Any, NamedTuple
+from urllib.parse import quote, unquote, urlencode
 
-from traced_asgi_lambda.events._fields import FieldProblem
+from traced_asgi_lambda.events._fields import FieldProblem, describe
 from traced_asgi_lambda.events.base import TranslatorConfig
 from traced_asgi_lambda.exceptions import MalformedEventError
 from traced_asgi_lambda.types import Headers, HTTPScope, LambdaContext, LambdaEvent
@@ -22,6 +22,7 @@ __all__ = [
     "check_header_values",
     "decode_body",
     "encode_body",
+    "encode_query",
     "first_forwarded_for",
     "forwarded",
     "group_headers",
@@ -52,7 +53,18 @@ def make_scope(
     server: tuple[str, int | None] | None,
     version: str = "1.1",
 ) -> HTTPScope:
-    """The ASGI HTTP connection scope (ASGI www spec 2.3), one shape for every source."""
+    """The ASGI HTTP connection scope (ASGI www spec 2.3), one shape for every source.
+
+    The few checks here catch what plain reads cannot: an empty method, a client address
+    of the wrong type, and control characters in the query string (which would let a
+    server behind the app see a second request line).
+    """
+    if not method:
+        raise FieldProblem("method", "a non-empty string", "an empty string")
+    if client is not None and not isinstance(client, str):
+        raise FieldProblem("client address", "a string", type(client).__name__)
+    if b"\r" in query_string or b"\n" in query_string or b"\x00" in query_string:
+        raise FieldProblem("query string", "no CR, LF or NUL", "a control character")
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -84,15 +96,30 @@ def check_header_values(headers: Headers) -> Headers:
     app (RFC 9110 section 5.5), so such an event is malformed rather than sanitised. One
     scan over all values keeps the valid case cheap.
     """
-    joined = b"".join(value for _, value in headers)
+    joined = b"".join(name + value for name, value in headers)
     if b"\r" in joined or b"\n" in joined or b"\x00" in joined:
-        name = next(n for n, v in headers if b"\r" in v or b"\n" in v or b"\x00" in v)
+        name = next(n for n, v in headers if b"\r" in n + v or b"\n" in n + v or b"\x00" in n + v)
         raise FieldProblem(
             f"headers.{name.decode('latin-1')}",
             "a value without CR, LF or NUL",
             "a value containing one",
         )
     return headers
+
+
+def encode_query(params: Mapping[str, Any] | None, where: str) -> bytes:
+    """A query string from decoded values (one string or a list of strings per name).
+
+    ``urlencode`` would quietly write ``a=None`` for a null or spell a string out letter
+    by letter, so every value's type is checked first.
+    """
+    if not params:
+        return b""
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str) for item in values):
+            raise FieldProblem(f"{where}.{name}", "a string or a list of strings", describe(value))
+    return urlencode(params, doseq=True).encode()
 
 
 def headers_from_single(headers: Mapping[str, str] | None) -> Headers:
@@ -153,6 +180,9 @@ def http_version(protocol: str | None) -> str:
     return "1.1"
 
 
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
 def split_path(event_path: str) -> tuple[str, bytes]:
     """ASGI ``path`` (percent-decoded) and ``raw_path`` (as on the wire) from an event path.
 
@@ -162,9 +192,11 @@ def split_path(event_path: str) -> tuple[str, bytes]:
     if event_path == "":
         return "/", b"/"
     if "%" in event_path:
-        return unquote(event_path), event_path.encode()
+        # Kept as sent, except what may not stand in a path: "?" (it would start a query),
+        # controls, spaces and non-ASCII (RFC 3986 section 3.3) are percent-encoded.
+        return unquote(event_path), quote(event_path, safe=_PATH_SAFE + "%").encode()
     # Already decoded (HTTP API hands over decoded paths): encode what must be encoded.
-    return event_path, quote(event_path, safe="/:@!$&'()*+,;=-._~").encode()
+    return event_path, quote(event_path, safe=_PATH_SAFE).encode()
 
 
 def mount(path: str, *prefixes: str) -> str:

@@ -53,6 +53,9 @@ def _query_string(event: LambdaEvent) -> bytes:
     # never encoded a second time.
     multi = event.get("multiValueQueryStringParameters")
     if multi:
+        for key, values in multi.items():
+            if not isinstance(values, list):  # a string would be spelled out letter by letter
+                raise TypeError(f"query parameter {key!r} has no list of values")
         pairs = [key + "=" + value for key, values in multi.items() for value in values]
     else:
         single = event.get("queryStringParameters") or {}

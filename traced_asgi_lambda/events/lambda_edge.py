@@ -98,7 +98,7 @@ def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorCon
     # CloudFront sends the viewer's protocol only when the cache policy forwards
     # CloudFront-Forwarded-Proto; viewers reach CloudFront over HTTPS by default.
     proto = cf_headers.get("cloudfront-forwarded-proto")
-    scheme = proto[0]["value"] if proto else "https"
+    scheme = (proto[0]["value"] if proto else "") or "https"
     host = cf_headers.get("host")
     path, raw_path = split_path(request["uri"])
     scope = make_scope(

@@ -8,11 +8,11 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from traced_asgi_lambda.events._codec import (
     decode_body,
     encode_body,
+    encode_query,
     forwarded,
     group_headers,
     headers_from_multi,
@@ -70,7 +70,7 @@ def build_request(event: LambdaEvent, context: LambdaContext, source: str, *moun
         raw_path=raw_path,
         root_path=mount(path, *mounts),
         # The values arrive decoded, so they are encoded again (RFC 3986 / HTML form).
-        query_string=urlencode(params, doseq=True).encode() if params else b"",
+        query_string=encode_query(params, "queryStringParameters"),
         headers=headers,
         client=identity.get("sourceIp"),
         server=server_address(fwd.host, fwd.port, scheme),

@@ -8,11 +8,11 @@ Version 1 uses snake_case keys and one value per header and query parameter.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from traced_asgi_lambda.events._codec import (
     decode_body,
     encode_body,
+    encode_query,
     first_forwarded_for,
     forwarded,
     group_headers,
@@ -61,7 +61,7 @@ def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorCon
         path=path,
         raw_path=raw_path,
         root_path="",
-        query_string=raw_query.encode() if raw_query else urlencode(params or {}).encode(),
+        query_string=raw_query.encode() if raw_query else encode_query(params, "query"),
         headers=headers,
         client=first_forwarded_for(fwd.for_),
         server=server_address(fwd.host, fwd.port, scheme),

@@ -9,10 +9,10 @@ requestContext naming the service network, service and caller identity.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from traced_asgi_lambda.events._codec import (
     decode_body,
+    encode_query,
     first_forwarded_for,
     forwarded,
     headers_from_multi,
@@ -59,7 +59,7 @@ def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorCon
         path=path,
         raw_path=raw_path,
         root_path="",
-        query_string=urlencode(params, doseq=True).encode() if params else b"",
+        query_string=encode_query(params, "queryStringParameters"),
         headers=headers,
         client=first_forwarded_for(fwd.for_),
         server=server_address(fwd.host, fwd.port, scheme),

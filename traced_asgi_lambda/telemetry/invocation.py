@@ -180,7 +180,13 @@ class Telemetry:
             outcome.timed_out = True
             outcome.error_type = "timeout"
             outcome.duration_ms = (time.perf_counter() - invocation.started) * 1000
+            if invocation.scope is not None:
+                # Frameworks route before the endpoint runs: the route is often known.
+                outcome.route = route_of(invocation.scope)
             if self.tracing is not None:
+                if outcome.route and invocation.root is not None and outcome.method:
+                    invocation.root.update_name(f"{outcome.method} {outcome.route}")
+                    invocation.root.set_attribute("http.route", outcome.route)
                 self.tracing.time_out(invocation.root, invocation.open_span)
             context = invocation.context
             self.log.error(
@@ -220,6 +226,7 @@ class Invocation:
         "outcome",
         "reported",
         "root",
+        "scope",
         "started",
         "telemetry",
     )
@@ -239,6 +246,7 @@ class Invocation:
         self.started = started
         self.open_stage: str | None = None  # the stage running now, for a timeout report
         self.open_span: Any = None
+        self.scope: MutableMapping[str, Any] | None = None  # set once the request is known
         self._claimed = threading.Lock()
         self.reported: BaseException | None = None  # an error already logged by the adapter
         tracing = telemetry.tracing
@@ -259,6 +267,7 @@ class Invocation:
 
     def request(self, scope: Mapping[str, Any]) -> None:
         """Note the request; name the root span and set the HTTP request attributes."""
+        self.scope = scope  # type: ignore[assignment]
         outcome = self.outcome
         outcome.method = scope["method"]
         outcome.scheme = scope["scheme"]

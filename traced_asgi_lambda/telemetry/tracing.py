@@ -185,7 +185,9 @@ class Tracing:
     def flush(self, budget: float) -> None:
         force_flush = getattr(self.provider, "force_flush", None)
         if force_flush is not None:
-            force_flush(int(budget * 1000))
+            # At least 1 ms: the SDK returns at once for 0 without asking any processor, and
+            # the spans would stay buffered, uncounted, to be lost when Lambda stops.
+            force_flush(max(1, int(budget * 1000)))
 
     def shutdown(self) -> None:
         """Final flush when the environment shuts down (SIGTERM or exit)."""
