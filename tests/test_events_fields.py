@@ -235,3 +235,44 @@ def test_control_characters_in_request_headers_are_refused(name: str, edit: Edit
     with pytest.raises(MalformedEventError, match="without CR, LF or NUL") as caught:
         select(event, BUILTIN_TRANSLATORS).to_request(event, LocalContext(), TranslatorConfig())
     assert caught.value.path.startswith("headers.")
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "path"),
+    [
+        pytest.param(
+            "api_gateway_rest/get_basic", put("", "httpMethod"), "method", id="empty-method"
+        ),
+        pytest.param(
+            "http_api_v2/get_basic",
+            put(5, "requestContext", "http", "sourceIp"),
+            "requestContext.http.sourceIp",
+            id="client-not-a-string",
+        ),
+        pytest.param(
+            "http_api_v2/get_basic",
+            put("a=1\r\nb", "rawQueryString"),
+            "query string",
+            id="query-crlf",
+        ),
+        pytest.param(
+            "api_gateway_rest/get_basic",
+            put({"a": [None]}, "multiValueQueryStringParameters"),
+            "queryStringParameters.a",
+            id="query-value-null",
+        ),
+        pytest.param(
+            "alb_multi_value/get_basic",
+            put({"a": "xyz"}, "multiValueQueryStringParameters"),
+            "multiValueQueryStringParameters.a",
+            id="alb-query-not-a-list",
+        ),
+    ],
+)
+def test_values_plain_reads_would_accept_are_refused(name: str, edit: Edit, path: str) -> None:
+    """Empty methods, odd client types, control characters and mistyped queries are malformed."""
+    event = load_event(name)
+    edit(event)
+    with pytest.raises(MalformedEventError) as caught:
+        select(event, BUILTIN_TRANSLATORS).to_request(event, LocalContext(), TranslatorConfig())
+    assert caught.value.path == path

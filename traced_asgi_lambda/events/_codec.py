@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
+from itertools import chain
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlencode
 
@@ -62,7 +64,7 @@ def make_scope(
     if not method:
         raise FieldProblem("method", "a non-empty string", "an empty string")
     if client is not None and not isinstance(client, str):
-        raise FieldProblem("client address", "a string", type(client).__name__)
+        raise TypeError("the client address is not a string")  # the field check names it
     if b"\r" in query_string or b"\n" in query_string or b"\x00" in query_string:
         raise FieldProblem("query string", "no CR, LF or NUL", "a control character")
     return {
@@ -96,7 +98,7 @@ def check_header_values(headers: Headers) -> Headers:
     app (RFC 9110 section 5.5), so such an event is malformed rather than sanitised. One
     scan over all values keeps the valid case cheap.
     """
-    joined = b"".join(name + value for name, value in headers)
+    joined = b"".join(chain.from_iterable(headers))  # every name and value, in one scan
     if b"\r" in joined or b"\n" in joined or b"\x00" in joined:
         name = next(n for n, v in headers if b"\r" in n + v or b"\n" in n + v or b"\x00" in n + v)
         raise FieldProblem(
@@ -181,6 +183,8 @@ def http_version(protocol: str | None) -> str:
 
 
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+# RFC 3986 pchar without "%": a path made only of these reads the same encoded or decoded.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
 
 
 def split_path(event_path: str) -> tuple[str, bytes]:
@@ -191,6 +195,8 @@ def split_path(event_path: str) -> tuple[str, bytes]:
     """
     if event_path == "":
         return "/", b"/"
+    if _PLAIN_PATH.fullmatch(event_path):
+        return event_path, event_path.encode()  # the common case: nothing to decode or encode
     if "%" in event_path:
         # Kept as sent, except what may not stand in a path: "?" (it would start a query),
         # controls, spaces and non-ASCII (RFC 3986 section 3.3) are percent-encoded.

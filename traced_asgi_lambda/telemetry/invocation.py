@@ -120,13 +120,15 @@ class Telemetry:
                 outcome.duration_ms = (time.perf_counter() - started) * 1000
                 if self.tracing is not None:
                     self.tracing.end_root(span, token)
-                self.finish(outcome, context, binding)
+                self.finish(outcome, context, binding, invocation.pending)
             else:  # the watchdog reported it already; only this thread's context is left
                 if self.tracing is not None:
                     self.tracing.end_root(None, token)
                 self.log.end_invocation(binding, failed=True)
 
-    def finish(self, outcome: Outcome, context: LambdaContext, binding: Any) -> None:
+    def finish(
+        self, outcome: Outcome, context: LambdaContext, binding: Any, pending: list[Any]
+    ) -> None:
         """Log, measure, and export within the budget; never raises.
 
         In after-response mode all of it but resetting this thread's log context happens
@@ -144,19 +146,21 @@ class Telemetry:
                 tracing.hand_over(
                     budget,
                     context.aws_request_id,
-                    partial(later.run, self._record, outcome, budget),
+                    partial(later.run, self._record, outcome, budget, pending),
                 )
                 log.end_invocation(binding, failed=outcome.failed)
                 return
-            self._record(outcome, budget)
+            self._record(outcome, budget, pending)
             log.end_invocation(binding, failed=outcome.failed)
             if tracing is not None:
                 tracing.flush(budget)
         except Exception as exc:  # telemetry must never fail the invocation
             log.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
 
-    def _record(self, outcome: Outcome, budget: float) -> None:
-        """The access line, the stage line, EMF and OpenTelemetry metrics of one call."""
+    def _record(self, outcome: Outcome, budget: float, pending: list[Any]) -> None:
+        """The stage spans, access line, stage line, EMF and OpenTelemetry metrics of a call."""
+        if self.tracing is not None:
+            self.tracing.report(pending)
         self.log.access(outcome)
         self.log.stages(outcome)
         if self.emf is not None:
@@ -199,7 +203,7 @@ class Telemetry:
                 route=outcome.route,
                 trace_id=outcome.trace_id,
             )
-            self.finish(outcome, context, None)
+            self.finish(outcome, context, None, invocation.pending)
         except Exception as exc:  # telemetry must never fail the invocation
             self.log.warning("timeout report failed: %s: %s", type(exc).__name__, exc)
 
@@ -224,6 +228,7 @@ class Invocation:
         "open_span",
         "open_stage",
         "outcome",
+        "pending",
         "reported",
         "root",
         "scope",
@@ -246,6 +251,7 @@ class Invocation:
         self.started = started
         self.open_stage: str | None = None  # the stage running now, for a timeout report
         self.open_span: Any = None
+        self.pending: list[Any] = []  # ended stage spans, turned into spans on report
         self.scope: MutableMapping[str, Any] | None = None  # set once the request is known
         self._claimed = threading.Lock()
         self.reported: BaseException | None = None  # an error already logged by the adapter
@@ -328,7 +334,7 @@ class Stage:
         tracing = invocation.telemetry.tracing
         if tracing is not None:
             self.span = tracing.stage_span(
-                invocation.root, invocation._context, self.name, self.attributes
+                invocation.root, invocation._context, self.name, self.attributes, invocation.pending
             )
         invocation.open_stage, invocation.open_span = self.name, self.span
         self.started = time.perf_counter()

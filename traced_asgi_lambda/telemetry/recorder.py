@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.sampling import Sampler
     from opentelemetry.util import types
 
-__all__ = ["RecordedSpan", "SpanRecorder", "recorder_for"]
+__all__ = ["DeferredSpan", "RecordedSpan", "SpanRecorder", "exception_attributes", "recorder_for"]
 
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
@@ -89,6 +89,36 @@ class SpanRecorder:
             attributes.update(result.attributes)
         parent_context = parent_span if parent_span.is_valid else None
         return RecordedSpan(self, name, context, parent_context, kind, attributes, links)
+
+    def report(self, spans: list[DeferredSpan]) -> None:
+        """Hand the ended stage spans to the processors, as the SDK would have on end()."""
+        for span in spans:
+            if not isinstance(span.parent, RecordedSpan) or span.end_time is None:
+                continue  # the root was not sampled: neither are its stages
+            parent = span.parent.get_span_context()
+            context = SpanContext(
+                parent.trace_id,
+                self.ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=parent.trace_flags,
+                trace_state=parent.trace_state,
+            )
+            self.processor.on_end(
+                ReadableSpan(
+                    span.name,
+                    context=context,
+                    parent=parent,
+                    resource=self.resource,
+                    attributes=span.attributes,
+                    events=span.events,
+                    kind=SpanKind.INTERNAL,
+                    status=span.status,
+                    start_time=span.start,
+                    end_time=span.end_time,
+                    instrumentation_scope=self.scope,
+                )
+            )
+        spans.clear()
 
     def start_child(self, parent: trace.Span, name: str, attributes: dict[str, Any]) -> trace.Span:
         """A child of ``parent`` that follows its sampling decision."""
@@ -179,16 +209,7 @@ class RecordedSpan(trace.Span):
         timestamp: int | None = None,
         escaped: bool = False,
     ) -> None:
-        # The exception event of the OTel exceptions conventions, as the SDK writes it.
-        event: dict[str, Any] = {
-            "exception.type": _type_name(exception),
-            "exception.message": str(exception),
-            "exception.stacktrace": "".join(traceback.format_exception(exception)),
-            "exception.escaped": str(escaped),
-        }
-        if attributes:
-            event.update(attributes)
-        self.add_event("exception", event, timestamp)
+        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
 
     def end(self, end_time: int | None = None) -> None:
         if not self._ended.acquire(blocking=False):
@@ -213,6 +234,75 @@ class RecordedSpan(trace.Span):
 
     def __repr__(self) -> str:
         return f"RecordedSpan({self._name!r}, {self._context!r})"
+
+
+def exception_attributes(
+    exception: BaseException, extra: types.Attributes, escaped: bool
+) -> dict[str, Any]:
+    """The exception event of the OTel exceptions conventions, as the SDK writes it."""
+    event: dict[str, Any] = {
+        "exception.type": _type_name(exception),
+        "exception.message": str(exception),
+        "exception.stacktrace": "".join(traceback.format_exception(exception)),
+        "exception.escaped": str(escaped),
+    }
+    if extra:
+        event.update(extra)
+    return event
+
+
+class DeferredSpan:
+    """A stage span kept as plain data until the invocation reports, then a ReadableSpan.
+
+    Stage spans are never current (the app's spans are children of the root), so nothing
+    needs their ids while the request runs: ids, SpanContext and ReadableSpan are made in
+    :meth:`SpanRecorder.report`, which in after-response mode runs once the response is out.
+    """
+
+    __slots__ = ("attributes", "end_time", "events", "name", "parent", "sink", "start", "status")
+
+    def __init__(
+        self, parent: trace.Span, name: str, attributes: dict[str, Any], sink: list[DeferredSpan]
+    ) -> None:
+        self.parent = parent
+        self.name = name
+        self.attributes = attributes
+        self.sink = sink
+        self.events: list[Event] = []
+        self.status = _UNSET
+        self.end_time: int | None = None
+        self.start = time.time_ns()
+
+    def is_recording(self) -> bool:
+        return self.end_time is None
+
+    def set_attribute(self, key: str, value: types.AnyValue) -> None:
+        self.attributes[key] = value
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        self.status = status if isinstance(status, Status) else Status(status, description)
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        self.events.append(Event(name, attributes, timestamp or time.time_ns()))
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self.end_time is None:
+            self.end_time = end_time or time.time_ns()
+            self.sink.append(self)
+
+
+_UNSET = Status(StatusCode.UNSET)
 
 
 def _type_name(exception: BaseException) -> str:

@@ -23,7 +23,7 @@ from traced_asgi_lambda.telemetry.attributes import (
     span_name,
 )
 from traced_asgi_lambda.telemetry.propagation import extract_parent, parse_propagators
-from traced_asgi_lambda.telemetry.recorder import recorder_for
+from traced_asgi_lambda.telemetry.recorder import DeferredSpan, recorder_for
 from traced_asgi_lambda.telemetry.redaction import DEFAULT_REDACTED_QUERY
 from traced_asgi_lambda.telemetry.triggers import message_trace_headers
 
@@ -117,13 +117,13 @@ class Tracing:
         parent: Context | None,
         stage: str,
         attributes: Mapping[str, Any],
-    ) -> trace.Span:
-        """An INTERNAL child span for one stage of the invocation."""
+        pending: list[DeferredSpan],
+    ) -> Any:
+        """An INTERNAL child span for one stage; recorded ones end into ``pending``."""
         if self.recorder is not None and root is not None:
-            return self.recorder.start_child(
-                root,
-                STAGE_NAMES.get(stage, stage),
-                {"traced_asgi_lambda.stage": stage, **attributes},
+            name = STAGE_NAMES.get(stage, stage)
+            return DeferredSpan(
+                root, name, {"traced_asgi_lambda.stage": stage, **attributes}, pending
             )
         return self.tracer.start_span(
             STAGE_NAMES.get(stage, stage),
@@ -153,7 +153,7 @@ class Tracing:
             root.set_attribute("error.type", outcome.error_type or str(status))
             root.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
 
-    def time_out(self, root: trace.Span | None, open_span: trace.Span | None) -> None:
+    def time_out(self, root: trace.Span | None, open_span: Any) -> None:
         """End the open stage span and the root span as timed out (``error.type=timeout``)."""
         for span in (open_span, root):
             if span is not None and span.is_recording():
@@ -162,7 +162,7 @@ class Tracing:
                 span.end()
 
     @staticmethod
-    def record_error(span: trace.Span | None, exc: BaseException) -> None:
+    def record_error(span: Any, exc: BaseException) -> None:
         if span is not None:
             record_error(span, exc)
 
@@ -182,6 +182,11 @@ class Tracing:
         finally:
             self.flush(self.pending_budget)
 
+    def report(self, pending: list[DeferredSpan]) -> None:
+        """Turn the invocation's ended stage spans into spans for the processors."""
+        if self.recorder is not None and pending:
+            self.recorder.report(pending)
+
     def flush(self, budget: float) -> None:
         force_flush = getattr(self.provider, "force_flush", None)
         if force_flush is not None:
@@ -199,7 +204,7 @@ class Tracing:
             shutdown()
 
 
-def record_error(span: trace.Span, exc: BaseException) -> None:
+def record_error(span: Any, exc: BaseException) -> None:
     span.record_exception(exc)
     span.set_attribute("error.type", type(exc).__qualname__)
     span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
