@@ -5,16 +5,24 @@ function would run: a cold start, warm calls, a 404, a 500 from a route that rai
 a binary download. Each step prints the ``invoke`` command it stands for, then what
 ``invoke`` shows: the Lambda response, the span tree with each stage's duration, the log
 lines and the EMF metrics. Part 2 sends one request as every event source would, and
-shows the shape of each response. No network; it finishes in seconds.
+shows the shape of each response. Part 3 writes the EMF lines of both parts to a file and
+runs ``traced-asgi-lambda dashboard preview`` on it, which draws the dashboard's metric
+widgets into a PNG (in a new temporary directory, or the path given as the first
+argument). No network; it finishes in seconds.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from examples.fastapi_app import app
 from traced_asgi_lambda.cli import build_parser
+from traced_asgi_lambda.cli import main as cli
 from traced_asgi_lambda.cli._output import invocation_lines
 from traced_asgi_lambda.cli._runner import LocalRunner
 from traced_asgi_lambda.cli._style import Style
@@ -48,8 +56,10 @@ STEPS: list[tuple[str, list[str]]] = [
 ]
 
 
-def one_environment(style: Style) -> None:
+def one_environment(style: Style) -> list[dict[str, Any]]:
+    """Part 1; returns the EMF documents written."""
     parser = build_parser()
+    metrics: list[dict[str, Any]] = []
     print(style.paint("== Part 1: six invocations of one execution environment", "bold"))
     with LocalRunner(app, function_name="demo-api", capture_stdout=True) as runner:
         for number, (title, options) in enumerate(STEPS, 1):
@@ -58,9 +68,13 @@ def one_environment(style: Style) -> None:
             print(style.paint(f"$ {command}", "dim"))
             invocation = runner.run(event_of(parser.parse_args(["invoke", APP, *options])))
             print("\n".join(invocation_lines(invocation, style)).rstrip())
+            metrics += invocation.metrics
+    return metrics
 
 
-def every_source(style: Style) -> None:
+def every_source(style: Style) -> list[dict[str, Any]]:
+    """Part 2; returns the EMF documents written."""
+    metrics: list[dict[str, Any]] = []
     print(style.paint("\n== Part 2: GET /items/42 as each event source sends it", "bold"))
     with LocalRunner(app, function_name="demo-api", capture_stdout=True) as runner:
         for source in SOURCES:
@@ -73,12 +87,29 @@ def every_source(style: Style) -> None:
                 f"  {source:<12} {invocation.source():<20} {style.status(answer.status)}  "
                 f"{style.paint(shape, 'dim')}"
             )
+            metrics += invocation.metrics
+    return metrics
 
 
-def main() -> None:
+def dashboard_preview(style: Style, metrics: list[dict[str, Any]], png: Path) -> None:
+    """Part 3: the EMF lines of parts 1 and 2, drawn as the dashboard's metric widgets."""
+    print(style.paint("\n== Part 3: the dashboard's metric widgets, from those EMF lines", "bold"))
+    emf = png.with_suffix(".emf.jsonl")
+    emf.write_text("".join(json.dumps(m, separators=(",", ":")) + "\n" for m in metrics))
+    argv = ["dashboard", "preview", "--emf", str(emf), "--out", str(png)]
+    print(style.paint(f"$ {shlex.join(['traced-asgi-lambda', *argv])}", "dim"))
+    sys.stdout.flush()  # the command's error, if any, goes to stderr: keep the order
+    if cli(argv) == 0:
+        print(f"open {png}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    folder = None if args else Path(tempfile.mkdtemp(prefix="traced-asgi-lambda-demo-"))
+    png = Path(args[0]) if folder is None else folder / "dashboard.png"
     style = Style.for_stream(sys.stdout)
-    one_environment(style)
-    every_source(style)
+    metrics = one_environment(style) + every_source(style)
+    dashboard_preview(style, metrics, png)
     sys.stdout.flush()
 
 

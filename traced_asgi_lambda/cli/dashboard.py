@@ -1,8 +1,10 @@
-"""``traced-asgi-lambda dashboard``: render or deploy a function's dashboard and alarms.
+"""``traced-asgi-lambda dashboard``: render, deploy or preview a function's dashboard.
 
 ``render`` writes one format (``json``: the body for ``aws cloudwatch put-dashboard``;
 ``cfn``: a CloudFormation/SAM template; ``terraform``: a module directory) to stdout or
 ``--out``. ``deploy`` puts the alarms and the dashboard with boto3 (the ``deploy`` extra).
+``preview`` draws the metric widgets from captured EMF lines into a PNG or an HTML page
+(matplotlib, the ``preview`` extra); the spec flags default to what the EMF says.
 Everything is imported when the sub-command runs, so ``--help`` stays fast.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from traced_asgi_lambda.cli import CommandError
 
 if TYPE_CHECKING:
+    from traced_asgi_lambda.dashboard.preview import Capture
     from traced_asgi_lambda.dashboard.spec import DashboardSpec
 
 __all__ = ["register", "spec_of"]
@@ -39,7 +43,7 @@ _DOOR_FLAGS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "dashboard",
-        help="render or deploy a CloudWatch dashboard and alarms for a function",
+        help="render, deploy or preview a CloudWatch dashboard and alarms for a function",
         description="A CloudWatch dashboard, alarms and saved Logs Insights queries for a "
         "function running traced-asgi-lambda; see docs/dashboards.md.",
     )
@@ -69,12 +73,24 @@ def register(subparsers: Any) -> None:
     _add_spec_options(deploy)
     deploy.add_argument("--profile", help="the AWS profile to use (default: boto3's chain)")
     deploy.set_defaults(handler=_deploy)
+    preview = actions.add_parser(
+        "preview",
+        help="draw the metric widgets from captured EMF lines, as a PNG or an HTML page",
+        description="Draw the dashboard's metric widgets from EMF lines, local or from CloudWatch "
+        "Logs. Spec flags default to the EMF's values, us-east-1 and http-api; AWS metrics are "
+        "not in EMF. Needs matplotlib: pip install 'traced-asgi-lambda[preview]'.",
+    )
+    preview.add_argument("--emf", required=True, metavar="FILE", help="the captured lines")
+    preview.add_argument("--out", default="dashboard-preview.png", help="a .png or .html file")
+    preview.add_argument("--period", type=int, metavar="SECONDS", help="default: 1; 60 if >10 min")
+    _add_spec_options(preview, required=False)
+    preview.set_defaults(handler=_preview, region="us-east-1", front_door="http-api")
 
 
-def _add_spec_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--function-name", required=True, help="the Lambda function's name")
-    parser.add_argument("--region", required=True, help="the function's Region, e.g. eu-west-1")
-    parser.add_argument("--front-door", required=True, choices=_FRONT_DOORS)
+def _add_spec_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--function-name", required=required, help="the Lambda function's name")
+    parser.add_argument("--region", required=required, help="the function's Region, e.g. eu-west-1")
+    parser.add_argument("--front-door", required=required, choices=_FRONT_DOORS)
     parser.add_argument("--service", help="the service dimension (default: the function name)")
     parser.add_argument("--namespace", help="the EMF namespace (default: TracedAsgiLambda)")
     door = parser.add_argument_group("front door (the ids its CloudWatch metrics carry)")
@@ -222,3 +238,61 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _console(region: str, name: str) -> str:
     return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from traced_asgi_lambda.dashboard.preview import FORMATS, PreviewError, preview, read_emf
+
+    if Path(args.out).suffix.lower() not in FORMATS:
+        raise CommandError(f"Expected --out to end in .png or .html, but got {args.out!r}.")
+    try:
+        capture = read_emf(args.emf)
+    except (OSError, EOFError) as exc:  # EOFError: a truncated gzip file
+        reason = getattr(exc, "strerror", None) or exc
+        raise CommandError(f"Could not read the EMF file {args.emf!r}: {reason}.") from None
+    if not capture.samples:
+        raise CommandError(
+            f"Expected EMF lines (JSON with an _aws member) in {args.emf!r}, but found none in "
+            f"{capture.records} records ({capture.invalid} EMF documents broke the EMF spec)."
+        )
+    spec = _checked(_with_emf_defaults(args, capture))
+    try:
+        found = preview(spec, capture, args.out, period=args.period)
+    except PreviewError as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"wrote {args.out}: {len(found)} metric widgets, {sum(bool(c.points) for c in found)} "
+        f"with data, from {capture.documents} EMF documents ({capture.skipped} other records)"
+    )
+    for text in (f"{chart.title}: {u}" for chart in found for u in chart.unsupported):
+        print(f"note: not drawn: {text}", file=sys.stderr)
+    return 0
+
+
+def _with_emf_defaults(args: argparse.Namespace, capture: Capture) -> argparse.Namespace:
+    """The flags, with what they leave out taken from the EMF, and front-door ids stubbed."""
+    from traced_asgi_lambda.telemetry.metric_names import DIM_FUNCTION_NAME, DIM_ROUTE, DIM_SERVICE
+
+    namespace = args.namespace or _most(capture, None)
+    service = args.service or _most(capture, DIM_SERVICE, namespace)
+    function = args.function_name or _most(capture, DIM_FUNCTION_NAME, namespace) or service
+    if function is None:
+        raise CommandError("pass --function-name: the EMF has no function_name or service")
+    routes = any(DIM_ROUTE in dict(dims) for _, _, dims in capture.samples)
+    values = {**vars(args), "namespace": namespace, "service": service}
+    values.update(function_name=function, route_dimensions=args.route_dimensions or routes)
+    # The preview draws no AWS metric, so the front door's ids only label those lines.
+    for name, kinds in _DOOR_FLAGS.items():
+        if name != "stage" and args.front_door in kinds and not values[name]:
+            values[name] = "preview"
+    return argparse.Namespace(**values)
+
+
+def _most(capture: Capture, dimension: str | None, namespace: str | None = None) -> str | None:
+    """The namespace (``dimension`` None) or ``dimension`` value the most EMF values carry."""
+    counts: Counter[str] = Counter()
+    for (space, _, dims), values in capture.samples.items():
+        if namespace in (None, space):
+            found = [space] if dimension is None else [v for n, v in dims if n == dimension]
+            counts.update(dict.fromkeys(found, len(values)))
+    return counts.most_common(1)[0][0] if counts else None

@@ -24,7 +24,8 @@ this package, and importing this package does not import boto3.
 Layout: ``spec`` (inputs), ``assets`` (finding the templates), ``metrics``, ``widgets``,
 ``queries`` and ``alarms`` (the content), ``body`` (layout and variables),
 ``placeholders`` and ``params`` (deploy-time values), ``render``, ``cfn``,
-``terraform`` and ``hcl`` (the formats), ``deploy``.
+``terraform`` and ``hcl`` (the formats), ``deploy``, ``evaluate`` and ``preview`` (charts of
+the metric widgets from captured EMF, with the ``preview`` extra).
 """
 
 from __future__ import annotations
