@@ -42,7 +42,7 @@ from tests.collector import Collector, refused_endpoint
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.telemetry.otlp_encode import encode_spans
 from traced_asgi_lambda.telemetry.otlp_http import OtlpHttpSpanExporter
-from traced_asgi_lambda.telemetry.recorder import SpanRecorder
+from traced_asgi_lambda.telemetry.recorder import DeferredSpan, SpanRecorder
 
 RESOURCE = Resource.create({"service.name": "orders", "faas.max_memory": 512 * 1024 * 1024})
 SCOPE = InstrumentationScope("traced_asgi_lambda", "0.1.0")
@@ -147,10 +147,12 @@ def recorder_spans() -> list[ReadableSpan]:
     parent = context(0xABC, remote=True, state=TraceState([("rojo", "00f067aa0ba902b7")]))
     remote = set_span_in_context(NonRecordingSpan(parent), Context())
     root = recorder.start_root("POST /items", remote, SpanKind.SERVER, {"faas.coldstart": True}, ())
-    child = recorder.start_child(root, "traced_asgi_lambda.app", {"stage": "app", "ms": 12})
+    pending: list[DeferredSpan] = []
+    child = DeferredSpan(root, "traced_asgi_lambda.app", {"stage": "app", "ms": 12}, pending)
     child.record_exception(ValueError("bad input"))
     child.set_status(Status(StatusCode.ERROR, "bad input"))
     child.end()
+    recorder.report(pending)
     root.set_attribute("http.response.status_code", 500)
     root.end()
     processor.shutdown()

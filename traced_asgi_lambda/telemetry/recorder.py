@@ -120,20 +120,6 @@ class SpanRecorder:
             )
         spans.clear()
 
-    def start_child(self, parent: trace.Span, name: str, attributes: dict[str, Any]) -> trace.Span:
-        """A child of ``parent`` that follows its sampling decision."""
-        parent_context = parent.get_span_context()
-        context = SpanContext(
-            parent_context.trace_id,
-            self.ids.generate_span_id(),
-            is_remote=False,
-            trace_flags=parent_context.trace_flags,
-            trace_state=parent_context.trace_state,
-        )
-        if not parent.is_recording():
-            return trace.NonRecordingSpan(context)
-        return RecordedSpan(self, name, context, parent_context, SpanKind.INTERNAL, attributes, ())
-
 
 class RecordedSpan(trace.Span):
     """An API span kept as plain data until it ends. Safe to end from another thread once."""

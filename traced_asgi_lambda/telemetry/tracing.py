@@ -109,7 +109,10 @@ class Tracing:
             context_api.detach(token)
 
     def context_of(self, root: trace.Span | None) -> Context | None:
-        return None if root is None else trace.set_span_in_context(root)
+        # Only SDK-tracer stage spans need a parent context; recorded ones hold the root.
+        if root is None or self.recorder is not None:
+            return None
+        return trace.set_span_in_context(root)
 
     def stage_span(
         self,
