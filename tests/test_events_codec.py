@@ -11,9 +11,9 @@ from traced_asgi_lambda.events._codec import (
     http_version,
     mount,
     server_address,
-    single_valued,
     split_path,
 )
+from traced_asgi_lambda.events._encode import single_valued
 from traced_asgi_lambda.events._fields import Field, find_problem
 
 

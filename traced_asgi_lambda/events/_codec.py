@@ -1,4 +1,4 @@
-"""Pieces every source shares: headers, paths, bodies and status lines.
+"""Pieces every source shares to build a request: scope, headers, paths and bodies.
 
 Pure functions over plain data, so each source module stays a short list of what is
 particular to its payload format.
@@ -10,33 +10,27 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Mapping
-from http import HTTPStatus
 from itertools import chain
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlencode
 
 from traced_asgi_lambda.events._fields import FieldProblem, describe
-from traced_asgi_lambda.events.base import TranslatorConfig
 from traced_asgi_lambda.exceptions import MalformedEventError
 from traced_asgi_lambda.types import Headers, HTTPScope, LambdaContext, LambdaEvent
 
 __all__ = [
     "check_header_values",
     "decode_body",
-    "encode_body",
     "encode_query",
     "first_forwarded_for",
     "forwarded",
-    "group_headers",
     "http_version",
     "make_scope",
     "headers_from_multi",
     "headers_from_single",
     "mount",
     "server_address",
-    "single_valued",
     "split_path",
-    "status_line",
 ]
 
 
@@ -272,100 +266,3 @@ def decode_body(body: str | None, is_base64: bool, source: str, field: str) -> b
                 f"{len(body)} characters that do not decode",
             ) from None
     return body.encode()
-
-
-def group_headers(headers: Headers, exclude: frozenset[str]) -> dict[str, list[str]]:
-    """Response headers grouped by lower-case name, in order, minus excluded names.
-
-    Values are decoded as UTF-8 where they are valid UTF-8, else as Latin-1 (RFC 9110
-    section 5.5), so no byte sequence can make encoding fail.
-    """
-    grouped: dict[str, list[str]] = {}
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1").lower()
-        if name in exclude:
-            continue
-        try:
-            value = raw_value.decode()
-        except UnicodeDecodeError:
-            value = raw_value.decode("latin-1")
-        if name in grouped:
-            grouped[name].append(value)
-        else:
-            grouped[name] = [value]
-    return grouped
-
-
-def _is_text(content_type: str, text_mime_types: tuple[str, ...]) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type.endswith(("+json", "+xml")):
-        return True
-    return media_type.startswith(text_mime_types)
-
-
-def encode_body(
-    body: bytes, headers: Mapping[str, list[str]], config: TranslatorConfig
-) -> tuple[str, bool]:
-    """The response body as a string, and whether it is base64.
-
-    Base64 whenever the bytes are not plain text: a non-text content type, any content
-    coding (a gzip body is binary whatever its type), or bytes that are not UTF-8.
-    """
-    if not body:
-        return "", False
-    content_type = headers.get("content-type")
-    coding = headers.get("content-encoding")
-    if (
-        content_type
-        and not (coding and coding[0].lower() != "identity")
-        and _is_text(content_type[0], config.text_mime_types)
-    ):
-        try:
-            return body.decode(), False
-        except UnicodeDecodeError:
-            pass
-    return base64.b64encode(body).decode("ascii"), True
-
-
-def status_line(status: int) -> str:
-    """``"200 OK"``, the reason phrase from RFC 9110, or just the code when it has none."""
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
-
-
-def single_valued(grouped: Mapping[str, list[str]]) -> dict[str, str]:
-    """A one-value-per-name header map that still carries every value.
-
-    For sources whose response has only a single-value map (ALB without multi-value
-    headers, VPC Lattice), repeated headers such as Set-Cookie are sent under names
-    that differ only in letter case. HTTP names are case-insensitive, so the client
-    receives each value as its own header.
-    """
-    out: dict[str, str] = {}
-    for name, values in grouped.items():
-        out[name] = values[0]
-        if len(values) > 1:
-            last = name
-            spellings = iter(_casings(name))
-            for value in values[1:]:
-                variant = next(spellings, None)
-                if variant is None:
-                    # Out of spellings (a name with few letters): fold rather than drop.
-                    out[last] += ", " + value
-                else:
-                    out[variant] = value
-                    last = variant
-    return out
-
-
-def _casings(name: str) -> Iterable[str]:
-    """Distinct spellings of ``name`` other than all-lower-case, in a stable order."""
-    letters = [i for i, ch in enumerate(name) if ch.isalpha()]
-    for mask in range(1, 2 ** len(letters)):
-        chars = list(name)
-        for bit, index in enumerate(letters):
-            if mask >> bit & 1:
-                chars[index] = chars[index].upper()
-        yield "".join(chars)

@@ -10,18 +10,15 @@ from typing import Any
 
 from traced_asgi_lambda.events._codec import (
     decode_body,
-    encode_body,
     first_forwarded_for,
     forwarded,
-    group_headers,
     headers_from_multi,
     headers_from_single,
     make_scope,
     server_address,
-    single_valued,
     split_path,
-    status_line,
 )
+from traced_asgi_lambda.events._encode import encode_body, group_headers, single_valued, status_line
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import LambdaContext, LambdaEvent, LambdaResponse, Response

@@ -12,9 +12,7 @@ from typing import Any
 from traced_asgi_lambda.events._codec import (
     check_header_values,
     decode_body,
-    encode_body,
     forwarded,
-    group_headers,
     headers_from_single,
     http_version,
     make_scope,
@@ -22,6 +20,7 @@ from traced_asgi_lambda.events._codec import (
     server_address,
     split_path,
 )
+from traced_asgi_lambda.events._encode import encode_body, group_headers
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import LambdaContext, LambdaEvent, LambdaResponse, Response

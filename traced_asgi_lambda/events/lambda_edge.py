@@ -13,13 +13,11 @@ from typing import Any
 from traced_asgi_lambda.events._codec import (
     check_header_values,
     decode_body,
-    encode_body,
-    group_headers,
     make_scope,
     server_address,
     split_path,
-    status_line,
 )
+from traced_asgi_lambda.events._encode import encode_body, group_headers, status_line
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, Response

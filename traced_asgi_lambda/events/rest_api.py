@@ -11,10 +11,8 @@ from typing import Any
 
 from traced_asgi_lambda.events._codec import (
     decode_body,
-    encode_body,
     encode_query,
     forwarded,
-    group_headers,
     headers_from_multi,
     headers_from_single,
     http_version,
@@ -23,6 +21,7 @@ from traced_asgi_lambda.events._codec import (
     server_address,
     split_path,
 )
+from traced_asgi_lambda.events._encode import encode_body, group_headers
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import LambdaContext, LambdaEvent, LambdaResponse, Response
