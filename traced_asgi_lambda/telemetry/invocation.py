@@ -58,7 +58,7 @@ class Telemetry:
         self.tracing = tracing
         self.log = log
         self.logs_on = logs_on
-        self.timeout_margin = timeout_margin
+        self.timeout_margin = timeout_margin or 0.0
         self.watchdog = None if timeout_margin is None else Watchdog(self._on_timeout)
         self.emf = emf
         self.meters = meters
@@ -98,7 +98,7 @@ class Telemetry:
             span_id=outcome.span_id,
         )
         invocation = Invocation(self, span, outcome, context, started)
-        if self.watchdog is not None and self.timeout_margin is not None:
+        if self.watchdog is not None:
             remaining = context.get_remaining_time_in_millis() / 1000
             at = fire_at(time.monotonic(), remaining, self.timeout_margin)
             self.watchdog.arm(invocation, at)
@@ -188,9 +188,8 @@ class Telemetry:
                 # Frameworks route before the endpoint runs: the route is often known.
                 outcome.route = route_of(invocation.scope)
             if self.tracing is not None:
-                if outcome.route and invocation.root is not None and outcome.method:
-                    invocation.root.update_name(f"{outcome.method} {outcome.route}")
-                    invocation.root.set_attribute("http.route", outcome.route)
+                if outcome.method:
+                    self.tracing.set_route(invocation.root, outcome.method, outcome.route)
                 self.tracing.time_out(invocation.root, invocation.open_span)
             context = invocation.context
             self.log.error(
@@ -258,9 +257,9 @@ class Invocation:
         tracing = telemetry.tracing
         self._context = None if tracing is None else tracing.context_of(root)
 
-    def stage(self, stage: str, **attributes: Any) -> Stage:
+    def stage(self, stage: str) -> Stage:
         """Time a stage, in a child span when tracing; an exception is recorded, re-raised."""
-        return Stage(self, stage, attributes)
+        return Stage(self, stage)
 
     def claim(self) -> bool:
         """True for the one caller (the handler or the watchdog) that reports this call."""
@@ -320,12 +319,11 @@ class Invocation:
 class Stage:
     """The context manager of one stage. A class, not a generator: it runs four times a call."""
 
-    __slots__ = ("attributes", "invocation", "name", "span", "started")
+    __slots__ = ("invocation", "name", "span", "started")
 
-    def __init__(self, invocation: Invocation, name: str, attributes: dict[str, Any]) -> None:
+    def __init__(self, invocation: Invocation, name: str) -> None:
         self.invocation = invocation
         self.name = name
-        self.attributes = attributes
         self.span: Any = _NULL_SPAN
         self.started = 0.0
 
@@ -334,7 +332,7 @@ class Stage:
         tracing = invocation.telemetry.tracing
         if tracing is not None:
             self.span = tracing.stage_span(
-                invocation.root, invocation._context, self.name, self.attributes, invocation.pending
+                invocation.root, invocation._context, self.name, invocation.pending
             )
         invocation.open_stage, invocation.open_span = self.name, self.span
         self.started = time.perf_counter()

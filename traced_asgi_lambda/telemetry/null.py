@@ -1,7 +1,7 @@
-"""The invocation used when tracing is off: every hook does nothing, cheaply.
+"""The invocation used when every signal is off: every hook does nothing, cheaply.
 
-It has the same methods as tracing.Invocation, so the adapter runs one code path with
-tracing on or off, and this module imports nothing from OpenTelemetry.
+It has the same methods as invocation.Invocation, so the adapter runs one code path with
+telemetry on or off, and this module imports nothing from OpenTelemetry.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class NullInvocation:
     def reported(self, error: BaseException | None) -> None:
         return None
 
-    def stage(self, stage: str, **attributes: Any) -> AbstractContextManager[NullSpan]:
+    def stage(self, stage: str) -> AbstractContextManager[NullSpan]:
         return _NULL_STAGE
 
     def parsed(self, span: object, source: str) -> None:

@@ -128,7 +128,7 @@ def tracing_for(
     from traced_asgi_lambda.telemetry.tracing import Tracing
 
     redacted = frozenset(n.lower() for n in options.redact_query if options.redaction)
-    tracing = Tracing(provider, environ=environ, redacted_query=redacted, log=log)
+    tracing = Tracing(provider, environ=environ, redacted_query=redacted)
     if options.export == "after-response":
         runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API")
         if runtime_api:

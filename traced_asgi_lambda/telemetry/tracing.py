@@ -7,7 +7,6 @@ recording and flushing.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -47,7 +46,7 @@ STAGE_NAMES = {
 
 
 class Tracing:
-    """The tracing state of one adapter or decorated handler: tracer, cold start, flush."""
+    """The tracing state of one adapter or decorated handler: spans, propagation, export."""
 
     def __init__(
         self,
@@ -55,7 +54,6 @@ class Tracing:
         *,
         environ: Mapping[str, str],
         redacted_query: frozenset[str] = DEFAULT_REDACTED_QUERY,
-        log: Any = None,
     ) -> None:
         from traced_asgi_lambda import __version__
 
@@ -68,7 +66,6 @@ class Tracing:
             self.propagation = parse_propagators(environ.get("OTEL_PROPAGATORS"))
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self.log = log or logging.getLogger("traced_asgi_lambda")
         self.after_response: AfterResponseFlusher | None = None  # in after-response mode
         self.pending_budget = 0.0  # the budget the after-response flush may use
         self.pending_work: Callable[[], None] | None = None  # logs and metrics to write then
@@ -119,20 +116,15 @@ class Tracing:
         root: trace.Span | None,
         parent: Context | None,
         stage: str,
-        attributes: Mapping[str, Any],
         pending: list[DeferredSpan],
     ) -> Any:
         """An INTERNAL child span for one stage; recorded ones end into ``pending``."""
+        name = STAGE_NAMES.get(stage, stage)
+        attributes = {"traced_asgi_lambda.stage": stage}
         if self.recorder is not None and root is not None:
-            name = STAGE_NAMES.get(stage, stage)
-            return DeferredSpan(
-                root, name, {"traced_asgi_lambda.stage": stage, **attributes}, pending
-            )
+            return DeferredSpan(root, name, attributes, pending)
         return self.tracer.start_span(
-            STAGE_NAMES.get(stage, stage),
-            context=parent,
-            kind=SpanKind.INTERNAL,
-            attributes={"traced_asgi_lambda.stage": stage, **attributes},
+            name, context=parent, kind=SpanKind.INTERNAL, attributes=attributes
         )
 
     def set_request(self, root: trace.Span | None, scope: Mapping[str, Any]) -> None:
@@ -145,16 +137,22 @@ class Tracing:
         """Name the root span by its route and set the outcome."""
         if root is None or outcome.status is None:
             return
-        route, status = outcome.route, outcome.status
-        root.update_name(span_name(method, route))
-        if route:
-            root.set_attribute("http.route", route)
+        status = outcome.status
+        self.set_route(root, method, outcome.route)
         root.set_attribute("http.response.status_code", status)
         # HTTP span status: 5xx is an error of this server; 4xx is the client's, so the
         # SERVER span stays UNSET (semconv "Status" for HTTP server spans).
         if status >= 500:
             root.set_attribute("error.type", outcome.error_type or str(status))
             root.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+
+    def set_route(self, root: trace.Span | None, method: str, route: str | None) -> None:
+        """Name the root span ``{method} {route}`` and record the route, when known."""
+        if root is None:
+            return
+        root.update_name(span_name(method, route))
+        if route:
+            root.set_attribute("http.route", route)
 
     def time_out(self, root: trace.Span | None, open_span: Any) -> None:
         """End the open stage span and the root span as timed out (``error.type=timeout``)."""
