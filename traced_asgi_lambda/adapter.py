@@ -127,7 +127,7 @@ class LambdaAdapter:
             invocation.reported = cycle.report(self.log, self.on_error)
         with invocation.stage("encode") as span:
             out = translator.to_response(response, event, self.config)
-            out, too_large = enforce_limit(out, translator, event, self.config)
+            out, too_large = enforce_limit(out, response, translator, event, self.config)
             if too_large is not None:
                 self.log.error("%s %s answered 500: %s", scope["method"], scope["path"], too_large)
                 invocation.response(scope, 500, too_large)

@@ -23,6 +23,7 @@ __all__ = [
     "decode_body",
     "encode_query",
     "first_forwarded_for",
+    "fold_header",
     "forwarded",
     "http_version",
     "make_scope",
@@ -135,10 +136,14 @@ def headers_from_multi(headers: Mapping[str, Iterable[str]] | None) -> Headers:
     for name, values in headers.items():
         if not isinstance(values, list):  # a bare string would be joined letter by letter
             raise TypeError(f"header {name!r} has no list of values")
-        lower = name.lower()
-        joined = ("; " if lower == _COOKIE else ", ").join(values)
-        out.append((lower.encode(), joined.encode()))
+        out.append(fold_header(name, values))
     return check_header_values(out)
+
+
+def fold_header(name: str, values: Iterable[str]) -> tuple[bytes, bytes]:
+    """One ASGI header from a name's values: Cookie joined with "; ", others with ", "."""
+    lower = name.lower()
+    return lower.encode(), ("; " if lower == _COOKIE else ", ").join(values).encode()
 
 
 class Forwarded(NamedTuple):

@@ -13,6 +13,7 @@ from typing import Any
 from traced_asgi_lambda.events._codec import (
     check_header_values,
     decode_body,
+    fold_header,
     make_scope,
     server_address,
     split_path,
@@ -80,12 +81,9 @@ def matches(event: dict[str, Any]) -> bool:
 
 
 def _headers(cf_headers: dict[str, list[dict[str, str]]]) -> Headers:
-    out: Headers = []
-    for key, entries in cf_headers.items():
-        lower = key.lower()
-        joined = ("; " if lower == "cookie" else ", ").join(e["value"] for e in entries)
-        out.append((lower.encode(), joined.encode()))
-    return check_header_values(out)
+    return check_header_values(
+        [fold_header(key, (e["value"] for e in entries)) for key, entries in cf_headers.items()]
+    )
 
 
 @translating(name, FIELDS)
