@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 __all__ = [
+    "redaction_set",
     "DEFAULT_REDACTED_HEADERS",
     "DEFAULT_REDACTED_QUERY",
     "REDACTED",
@@ -110,8 +111,8 @@ class Redactor:
     _MAX_CACHED_KEYS = 1024
 
     def __init__(self, headers: frozenset[str], query: frozenset[str]) -> None:
-        self.headers = frozenset(name.lower() for name in headers)
-        self.query = frozenset(name.lower() for name in query)
+        self.headers = redaction_set(headers)
+        self.query = redaction_set(query)
         # key -> rule; keys repeat on every line, so each is classified once.
         self._rules: dict[str, int] = {}
 

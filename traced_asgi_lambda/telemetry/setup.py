@@ -125,9 +125,10 @@ def tracing_for(
     provider = resolve_tracer_provider(tracer_provider, environ, options.service)
     if provider is None:
         return None
+    from traced_asgi_lambda.telemetry.redaction import redaction_set
     from traced_asgi_lambda.telemetry.tracing import Tracing
 
-    redacted = frozenset(n.lower() for n in options.redact_query if options.redaction)
+    redacted = redaction_set(options.redact_query) if options.redaction else frozenset()
     tracing = Tracing(provider, environ=environ, redacted_query=redacted)
     if options.export == "after-response":
         runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API")
