@@ -616,3 +616,29 @@ def test_cached_lines_are_what_powertools_writes(route_dimensions: bool) -> None
         return blob
 
     assert [without_time(line) for line in fast] == [without_time(line) for line in slow]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        pytest.param("/n/1.5e-300", id="value-marker-in-route"),
+        pytest.param("/t/4102444800123", id="timestamp-marker-in-route"),
+    ],
+)
+def test_a_marker_inside_a_dimension_value_takes_the_general_path(route: str) -> None:
+    """A route that contains a template marker must not be cut there: values stay right."""
+    emitter, _ = make(route_dimensions=True)
+    case = outcome(route=route, duration_ms=4.5)
+    for _ in range(2):
+        text = emitter.render(case)
+    blobs(text)  # valid EMF
+    parsed = [json.loads(line) for line in text.splitlines()]
+    main = next(blob for blob in parsed if "Latency" in blob)
+    assert main["route"] == route
+    assert main["Latency"] == [4.5]
+    assert [blob["StageLatency"] for blob in parsed if "StageLatency" in blob] == [
+        [0.25],
+        [3.75],
+        [0.125],
+    ]
+    assert all(blob["_aws"]["Timestamp"] != 4102444800123 for blob in parsed)
