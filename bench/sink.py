@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -79,14 +79,14 @@ class InlineDropSink(DropSink):
 
 
 def library_encoder() -> Encoder | None:
-    """The library's own OTLP encoder, with a resource cache as its exporter keeps; or None."""
+    """The library's own OTLP encoder, with the cache its exporter keeps; or None."""
     try:
-        from traced_asgi_lambda.telemetry.otlp_encode import encode_spans
+        from traced_asgi_lambda.telemetry.otlp_encode import EncodeCache, encode_spans
     except ImportError:
         return None
-    resources: dict[int, Any] = {}
+    cache = EncodeCache()
 
     def encode(spans: Sequence[ReadableSpan]) -> bytes:
-        return encode_spans(spans, resources)
+        return encode_spans(spans, cache)
 
     return encode

@@ -40,7 +40,7 @@ from opentelemetry.util.types import AttributeValue
 
 from tests.collector import Collector, refused_endpoint
 from traced_asgi_lambda.exceptions import ConfigurationError
-from traced_asgi_lambda.telemetry.otlp_encode import encode_spans
+from traced_asgi_lambda.telemetry.otlp_encode import EncodeCache, encode_spans
 from traced_asgi_lambda.telemetry.otlp_http import OtlpHttpSpanExporter
 from traced_asgi_lambda.telemetry.recorder import DeferredSpan, SpanRecorder
 
@@ -243,6 +243,40 @@ CASES = [
 def test_encoding_equals_the_stock_encoder(spans: Sequence[ReadableSpan]) -> None:
     """Our bytes parse to the very message the stock protobuf encoder builds."""
     assert ExportTraceServiceRequest.FromString(encode_spans(spans)) == stock_encode(spans)
+
+
+@pytest.mark.parametrize("spans", CASES)
+def test_cached_encoding_equals_the_stock_encoder(spans: Sequence[ReadableSpan]) -> None:
+    """With a cache, the first batch fills it and the second reads it: both are stock's."""
+    cache = EncodeCache()
+    first, second = encode_spans(spans, cache), encode_spans(spans, cache)
+    assert first == second == encode_spans(spans)
+    assert ExportTraceServiceRequest.FromString(second) == stock_encode(spans)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        pytest.param(True, 1, id="bool-and-int"),
+        pytest.param(False, 0, id="false-and-zero"),
+        pytest.param("1", 1, id="str-and-int"),
+    ],
+)
+def test_cached_pairs_keep_equal_values_of_other_types_apart(a: object, b: object) -> None:
+    """1 == True, so a cache keyed by value alone would write one where the other belongs."""
+    cache = EncodeCache()
+    for value in (a, b, a):
+        spans = [span(attributes={"k": value})]
+        assert encode_spans(spans, cache) == encode_spans(spans)
+
+
+def test_the_pair_cache_is_bounded() -> None:
+    """Per-request values cannot grow the cache past its bound; it restarts when full."""
+    cache = EncodeCache(max_pairs=8)
+    for index in range(50):
+        spans = [span(attributes={"request.id": f"r{index}", "n": index})]
+        assert encode_spans(spans, cache) == encode_spans(spans)
+        assert len(cache.pairs) <= 8 + 2
 
 
 def test_negative_int_is_a_ten_byte_varint() -> None:
@@ -651,7 +685,7 @@ def test_a_cached_resource_encodes_the_same() -> None:
     resource = Resource.create({"service.name": "orders", "cloud.region": "eu-west-1"})
     context = SpanContext(1, 2, is_remote=False, trace_flags=TraceFlags(1))
     spans = [ReadableSpan("a", context, resource=resource, start_time=1, end_time=2)]
-    cache: dict[int, tuple[Resource, bytes]] = {}
+    cache = EncodeCache()
     first = encode_spans(spans, cache)
-    assert list(cache) == [id(resource)]
+    assert list(cache.resources) == [id(resource)]
     assert encode_spans(spans, cache) == first == encode_spans(spans)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import SpanContext
 
-__all__ = ["encode_spans"]
+__all__ = ["EncodeCache", "encode_spans"]
 
 # ExportTraceServiceRequest.resource_spans = 1; ResourceSpans.resource = 1, .scope_spans = 2;
 # ScopeSpans.scope = 1, .spans = 2; both .schema_url = 3. KeyValue.key = 1, .value = 2;
@@ -72,17 +72,41 @@ _INT64_MIN = -(1 << 63)
 _INT64_END = 1 << 63
 
 
-def encode_spans(
-    spans: Sequence[ReadableSpan], resource_cache: dict[int, tuple[Resource, bytes]] | None = None
-) -> bytes:
+class EncodeCache:
+    """What an exporter keeps between batches, so unchanged parts are encoded once.
+
+    - ``resources``: each resource's encoded attributes. A function's resource is the same
+      object on every flush, and re-encoding its dozen attributes was a fifth of the cost.
+    - ``scopes``: each instrumentation scope's encoded fields, likewise.
+    - ``pairs``: encoded ``KeyValue`` fields of string, int and bool attributes. Most of an
+      invocation's attributes repeat from call to call (method, route, scheme, host, user
+      agent, ARNs, status, the stage names), and a dict lookup is cheaper than encoding
+      them again. Bounded: emptied when it reaches ``max_pairs``, so per-request values
+      (the request id, client addresses) cannot grow it without limit.
+
+    Objects are held with their id, so an id is never reused while cached. Not thread-safe
+    by itself: an exporter encodes one batch at a time.
+    """
+
+    __slots__ = ("max_pairs", "pairs", "resources", "scopes")
+
+    def __init__(self, max_pairs: int = 1024) -> None:
+        self.max_pairs = max_pairs
+        self.resources: dict[int, tuple[Resource, bytes]] = {}
+        self.scopes: dict[int, tuple[InstrumentationScope | None, bytes]] = {}
+        self.pairs: dict[tuple[Any, ...], bytes] = {}
+
+
+def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None) -> bytes:
     """A serialized ``ExportTraceServiceRequest`` holding ``spans``.
 
     Spans are grouped as the stock encoder groups them: by equal resource, then by equal
-    instrumentation scope, each group in order of first appearance. ``resource_cache``,
-    owned by the caller (an exporter), keeps each resource's encoded attributes: a Lambda
-    function's resource is the same object on every flush, and re-encoding its dozen
-    attributes each time was a fifth of the cost.
+    instrumentation scope, each group in order of first appearance. ``cache``, owned by the
+    caller (an exporter), keeps what repeats from batch to batch; see :class:`EncodeCache`.
     """
+    pairs = None if cache is None else cache.pairs
+    if pairs is not None and len(pairs) >= cache.max_pairs:  # type: ignore[union-attr]
+        pairs.clear()
     resources: list[tuple[Resource, dict[InstrumentationScope | None, bytearray]]] = []
     # Resource.__hash__ serialises every attribute as JSON, so resources are matched by
     # identity first; a resource object new to this batch is matched as a dict key would be.
@@ -102,27 +126,34 @@ def encode_spans(
         out = scopes.get(scope)
         if out is None:
             out = scopes[scope] = bytearray()
-        body = _span(span)
+        body = _span(span, pairs)
         out.append(_SECOND)
         _put_varint(out, len(body))
         out += body
 
     request = bytearray()
     for resource, scopes in resources:
-        cached = resource_cache.get(id(resource)) if resource_cache is not None else None
+        cached = cache.resources.get(id(resource)) if cache is not None else None
         if cached is not None and cached[0] is resource:
-            resource_body = bytearray(cached[1])
+            resource_body = cached[1]
         else:
-            resource_body = bytearray()
-            _put_attributes(resource_body, _FIRST, resource.attributes)
-            if resource_cache is not None:
-                # Held with the resource itself, so an id is never reused while cached.
-                resource_cache[id(resource)] = (resource, bytes(resource_body))
+            encoded = bytearray()
+            _put_attributes(encoded, _FIRST, resource.attributes, None)
+            resource_body = bytes(encoded)
+            if cache is not None:
+                cache.resources[id(resource)] = (resource, resource_body)
         resource_spans = bytearray()
         _put_bytes(resource_spans, _FIRST, resource_body)  # always present, even when empty
         for scope, span_fields in scopes.items():
             scope_spans = bytearray()
-            _put_bytes(scope_spans, _FIRST, _scope(scope))
+            cached_scope = cache.scopes.get(id(scope)) if cache is not None else None
+            if cached_scope is not None and cached_scope[0] is scope:
+                scope_body = cached_scope[1]
+            else:
+                scope_body = bytes(_scope(scope))
+                if cache is not None:
+                    cache.scopes[id(scope)] = (scope, scope_body)
+            _put_bytes(scope_spans, _FIRST, scope_body)
             scope_spans += span_fields
             if scope is not None and scope.schema_url:
                 _put_bytes(scope_spans, _SCHEMA_URL, scope.schema_url.encode())
@@ -133,7 +164,7 @@ def encode_spans(
     return bytes(request)
 
 
-def _span(span: ReadableSpan) -> bytearray:
+def _span(span: ReadableSpan, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearray:
     """The fields of one ``Span`` message, in field-number order (flags, 16, last)."""
     context: SpanContext = span.context
     trace_id = context.trace_id
@@ -156,7 +187,7 @@ def _span(span: ReadableSpan) -> bytearray:
         out += _FIXED64.pack(0x39, start)
     if end := span.end_time:
         out += _FIXED64.pack(0x41, end)
-    _put_attributes(out, _SPAN_ATTRIBUTES, span.attributes)
+    _put_attributes(out, _SPAN_ATTRIBUTES, span.attributes, pairs)
     if dropped := span.dropped_attributes:
         out.append(_SPAN_DROPPED_ATTRIBUTES)
         _put_varint(out, dropped)
@@ -171,7 +202,7 @@ def _span(span: ReadableSpan) -> bytearray:
         body = bytearray(
             _IDS.pack(0x0A, 16, trace_id >> 64, trace_id & _U64, 0x12, 8, linked.span_id)
         )
-        _put_attributes(body, _LINK_ATTRIBUTES, link.attributes)
+        _put_attributes(body, _LINK_ATTRIBUTES, link.attributes, None)
         if link.dropped_attributes:
             body.append(_LINK_DROPPED)
             _put_varint(body, link.dropped_attributes)
@@ -201,7 +232,7 @@ def _event(event: Event) -> bytearray:
     out = bytearray(_FIXED64.pack(_EVENT_TIME, timestamp)) if timestamp else bytearray()
     if name:
         _put_bytes(out, _SECOND, name.encode())
-    _put_attributes(out, _EVENT_ATTRIBUTES, event.attributes)
+    _put_attributes(out, _EVENT_ATTRIBUTES, event.attributes, None)
     if dropped := event.dropped_attributes:
         out.append(_EVENT_DROPPED)
         _put_varint(out, dropped)
@@ -216,15 +247,42 @@ def _scope(scope: InstrumentationScope | None) -> bytearray:
             _put_bytes(out, _FIRST, scope.name.encode())
         if scope.version:
             _put_bytes(out, _SECOND, scope.version.encode())
-        _put_attributes(out, _SCOPE_ATTRIBUTES, scope.attributes)
+        _put_attributes(out, _SCOPE_ATTRIBUTES, scope.attributes, None)
     return out
 
 
-def _put_attributes(out: bytearray, tag: int, attributes: Mapping[str, Any] | None) -> None:
-    """Each pair as a ``KeyValue`` under ``tag``; a value that cannot be encoded is skipped."""
+def _put_attributes(
+    out: bytearray,
+    tag: int,
+    attributes: Mapping[str, Any] | None,
+    pairs: dict[tuple[Any, ...], bytes] | None,
+) -> None:
+    """Each pair as a ``KeyValue`` under ``tag``; a value that cannot be encoded is skipped.
+
+    ``pairs`` (an :class:`EncodeCache`'s) maps (tag, key, value) of str values, and
+    (tag, key, type, value) of int and bool values (1 == True, so the type is part of the
+    key), to the encoded field.
+    """
     if not attributes:
         return
     for key, value in attributes.items():
+        if pairs is not None:
+            kind = type(value)
+            if kind is str:
+                cache_key: tuple[Any, ...] = (tag, key, value)
+            elif kind is int or kind is bool:
+                cache_key = (tag, key, kind, value)
+            else:
+                cache_key = ()
+            if cache_key:
+                cached = pairs.get(cache_key)
+                if cached is None:
+                    start = len(out)
+                    _put_attributes(out, tag, {key: value}, None)
+                    pairs[cache_key] = bytes(out[start:])
+                else:
+                    out += cached
+                continue
         try:
             key_bytes = key.encode()
             if type(value) is str:

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from traced_asgi_lambda.exceptions import ConfigurationError
-from traced_asgi_lambda.telemetry.otlp_encode import encode_spans
+from traced_asgi_lambda.telemetry.otlp_encode import EncodeCache, encode_spans
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -90,7 +90,7 @@ class OtlpHttpSpanExporter(SpanExporter):
         if self.compression == "gzip":
             self._headers["content-encoding"] = "gzip"
         self.last_error: str | None = None
-        self._resources: dict[int, tuple[Any, bytes]] = {}  # encoded resources, reused
+        self._cache = EncodeCache()  # what repeats from batch to batch, encoded once
         self._connection: _Connection | None = None
         self._tls_context: ssl.SSLContext | None = None
         self._lock = threading.Lock()  # one request at a time on the one connection
@@ -120,7 +120,7 @@ class OtlpHttpSpanExporter(SpanExporter):
         if not spans:
             return True
         try:  # before taking the lock: encoding needs no connection
-            body = encode_spans(spans, self._resources)
+            body = encode_spans(spans, self._cache)
             if self.compression == "gzip":
                 body = zlib.compress(body, wbits=31)  # wbits 16 + 15: the gzip container
         except Exception as exc:
