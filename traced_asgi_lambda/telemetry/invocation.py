@@ -83,10 +83,13 @@ class Telemetry:
         if cold_start:
             outcome.init_duration_ms = process_age_ms()
         span = token = None
+        pending: list[Any] = []  # ended recorded spans, handed to the processors on report
         if self.tracing is not None:
             if headers is None:
                 headers = trace_headers(event) if trigger == "http" else {}
-            span, token = self.tracing.start_root(event, context, trigger, headers, cold_start)
+            span, token = self.tracing.start_root(
+                event, context, trigger, headers, cold_start, pending
+            )
             span_context = span.get_span_context()
             outcome.trace_id = f"{span_context.trace_id:032x}"
             outcome.span_id = f"{span_context.span_id:016x}"
@@ -97,7 +100,7 @@ class Telemetry:
             trace_id=outcome.trace_id,
             span_id=outcome.span_id,
         )
-        invocation = Invocation(self, span, outcome, context, started)
+        invocation = Invocation(self, span, outcome, context, started, pending)
         if self.watchdog is not None:
             remaining = context.get_remaining_time_in_millis() / 1000
             at = fire_at(time.monotonic(), remaining, self.timeout_margin)
@@ -242,6 +245,7 @@ class Invocation:
         outcome: Outcome,
         context: LambdaContext,
         started: float,
+        pending: list[Any],
     ) -> None:
         self.telemetry = telemetry
         self.root = root
@@ -250,7 +254,7 @@ class Invocation:
         self.started = started
         self.open_stage: str | None = None  # the stage running now, for a timeout report
         self.open_span: Any = None
-        self.pending: list[Any] = []  # ended stage spans, turned into spans on report
+        self.pending = pending  # ended recorded spans, turned into spans on report
         self.scope: MutableMapping[str, Any] | None = None  # set once the request is known
         self._claimed = threading.Lock()
         self.reported: BaseException | None = None  # an error already logged by the adapter

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -62,6 +62,7 @@ class SpanRecorder:
         self.ids: IdGenerator = provider.id_generator
         self.processor = processor
         self.scope = InstrumentationScope("traced_asgi_lambda", __version__)
+        self.always_on_without_parent = _always_on_without_parent(self.sampler)
 
     def start_root(
         self,
@@ -70,29 +71,41 @@ class SpanRecorder:
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
+        sink: list[Any] | None = None,
     ) -> trace.Span:
-        """The invocation's root span, sampled once by the provider's sampler."""
-        parent_span = trace.get_current_span(parent).get_span_context()
-        trace_id = parent_span.trace_id if parent_span.is_valid else self.ids.generate_trace_id()
-        result = self.sampler.should_sample(parent, trace_id, name, kind, attributes, links)
-        sampled = result.decision is Decision.RECORD_AND_SAMPLE
-        context = SpanContext(
-            trace_id,
-            self.ids.generate_span_id(),
-            is_remote=False,
-            trace_flags=_SAMPLED if sampled else _NOT_SAMPLED,
-            trace_state=result.trace_state,
-        )
-        if result.decision is Decision.DROP:
-            return trace.NonRecordingSpan(context)
-        if result.attributes:
-            attributes.update(result.attributes)
-        parent_context = parent_span if parent_span.is_valid else None
-        return RecordedSpan(self, name, context, parent_context, kind, attributes, links)
+        """The invocation's root span, sampled once by the provider's sampler.
 
-    def report(self, spans: list[DeferredSpan]) -> None:
-        """Hand the ended stage spans to the processors, as the SDK would have on end()."""
+        With a ``sink``, the span goes there when it ends, to reach the processors at
+        :meth:`report` (after the response, in after-response mode); else at its end.
+        """
+        parent_span = trace.get_current_span(parent).get_span_context()
+        if parent_span.is_valid:
+            trace_id, parent_context = parent_span.trace_id, parent_span
+        else:
+            trace_id, parent_context = self.ids.generate_trace_id(), None
+        if parent_context is None and self.always_on_without_parent:
+            # What the SDK's ALWAYS_ON, and ParentBased over it, decide for a root span,
+            # without building a SamplingResult for it on every invocation.
+            flags, trace_state = _SAMPLED, None
+        else:
+            result = self.sampler.should_sample(parent, trace_id, name, kind, attributes, links)
+            if result.attributes:
+                attributes.update(result.attributes)
+            flags = _SAMPLED if result.decision is Decision.RECORD_AND_SAMPLE else _NOT_SAMPLED
+            trace_state = result.trace_state
+            if result.decision is Decision.DROP:
+                span_id = self.ids.generate_span_id()
+                context = SpanContext(trace_id, span_id, False, flags, trace_state)
+                return trace.NonRecordingSpan(context)
+        context = SpanContext(trace_id, self.ids.generate_span_id(), False, flags, trace_state)
+        return RecordedSpan(self, name, context, parent_context, kind, attributes, links, sink)
+
+    def report(self, spans: list[Any]) -> None:
+        """Hand the ended spans to the processors, as the SDK would have on end()."""
         for span in spans:
+            if isinstance(span, RecordedSpan):
+                self.processor.on_end(span.readable())
+                continue
             if not isinstance(span.parent, RecordedSpan) or span.end_time is None:
                 continue  # the root was not sampled: neither are its stages
             parent = span.parent.get_span_context()
@@ -127,13 +140,16 @@ class RecordedSpan(trace.Span):
     __slots__ = (
         "_attributes",
         "_context",
+        "_end",
         "_ended",
         "_events",
         "_kind",
+        "_later",
         "_links",
         "_name",
         "_parent",
         "_recorder",
+        "_sink",
         "_start",
         "_status",
     )
@@ -147,8 +163,12 @@ class RecordedSpan(trace.Span):
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
+        sink: list[Any] | None = None,
     ) -> None:
         self._recorder = recorder
+        self._sink = sink
+        self._end = 0
+        self._later: list[Callable[[], Mapping[str, Any]]] = []
         self._name = name
         self._context = context
         self._parent = parent
@@ -171,6 +191,14 @@ class RecordedSpan(trace.Span):
 
     def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
         self._attributes.update(attributes)
+
+    def set_attributes_later(self, compute: Callable[[], Mapping[str, Any]]) -> None:
+        """Attributes computed when the span is reported, not now; any set directly win.
+
+        For attributes derived from data that does not change (the request scope): in
+        after-response mode computing them then keeps the work off the response.
+        """
+        self._later.append(compute)
 
     def update_name(self, name: str) -> None:
         self._name = name
@@ -200,22 +228,34 @@ class RecordedSpan(trace.Span):
     def end(self, end_time: int | None = None) -> None:
         if not self._ended.acquire(blocking=False):
             return  # already ended (a timeout report and the handler may both try)
+        self._end = end_time or time.time_ns()
+        if self._sink is not None:
+            self._sink.append(self)  # reported with the stage spans
+        else:
+            self._recorder.processor.on_end(self.readable())
+
+    def readable(self) -> ReadableSpan:
+        """The ended span as the SDK's processors take it."""
+        attributes = self._attributes
+        if self._later:
+            attributes = {}
+            for compute in self._later:
+                attributes.update(compute())
+            attributes.update(self._attributes)
         recorder = self._recorder
-        recorder.processor.on_end(
-            ReadableSpan(
-                self._name,
-                context=self._context,
-                parent=self._parent,
-                resource=recorder.resource,
-                attributes=self._attributes,
-                events=self._events,
-                links=self._links,
-                kind=self._kind,
-                status=self._status,
-                start_time=self._start,
-                end_time=end_time or time.time_ns(),
-                instrumentation_scope=recorder.scope,
-            )
+        return ReadableSpan(
+            self._name,
+            context=self._context,
+            parent=self._parent,
+            resource=recorder.resource,
+            attributes=attributes,
+            events=self._events,
+            links=self._links,
+            kind=self._kind,
+            status=self._status,
+            start_time=self._start,
+            end_time=self._end,
+            instrumentation_scope=recorder.scope,
         )
 
     def __repr__(self) -> str:
@@ -289,6 +329,20 @@ class DeferredSpan:
 
 
 _UNSET = Status(StatusCode.UNSET)
+
+
+def _always_on_without_parent(sampler: Sampler) -> bool:
+    """Whether ``sampler`` samples every root span, adding no attributes or trace state.
+
+    True for the SDK's ``ALWAYS_ON`` and for ``ParentBased`` with it as the root sampler
+    (the SDK's default, ``parentbased_always_on``). Exact types only: a subclass may decide
+    otherwise.
+    """
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, StaticSampler
+
+    if type(sampler) is ParentBased:
+        sampler = sampler._root
+    return type(sampler) is StaticSampler and sampler is ALWAYS_ON
 
 
 def _type_name(exception: BaseException) -> str:

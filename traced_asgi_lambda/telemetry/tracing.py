@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
@@ -22,7 +23,7 @@ from traced_asgi_lambda.telemetry.attributes import (
     span_name,
 )
 from traced_asgi_lambda.telemetry.propagation import extract_parent, parse_propagators
-from traced_asgi_lambda.telemetry.recorder import DeferredSpan, recorder_for
+from traced_asgi_lambda.telemetry.recorder import DeferredSpan, RecordedSpan, recorder_for
 from traced_asgi_lambda.telemetry.redaction import DEFAULT_REDACTED_QUERY
 from traced_asgi_lambda.telemetry.triggers import message_trace_headers
 
@@ -77,7 +78,9 @@ class Tracing:
         trigger: str,
         headers: Mapping[str, str],
         cold_start: bool,
+        pending: list[Any] | None = None,
     ) -> tuple[trace.Span, Token[Context]]:
+        """The root span, made current. A recorded one ends into ``pending``, for report()."""
         parent = extract_parent(headers, os.environ.get("_X_AMZN_TRACE_ID"), self.propagation)
         links = list(parent.links)
         if trigger != "http":
@@ -86,7 +89,7 @@ class Tracing:
         attributes = faas_attributes(context, trigger, cold_start)
         if self.recorder is not None:
             span = self.recorder.start_root(
-                context.function_name, parent.context, kind, attributes, links
+                context.function_name, parent.context, kind, attributes, links, pending
             )
         else:
             span = self.tracer.start_span(
@@ -129,8 +132,13 @@ class Tracing:
 
     def set_request(self, root: trace.Span | None, scope: Mapping[str, Any]) -> None:
         """Name the root span by the method and set the HTTP request attributes."""
-        if root is not None:
-            root.update_name(scope["method"])
+        if root is None:
+            return
+        root.update_name(scope["method"])
+        if isinstance(root, RecordedSpan):
+            # Computed when the span is reported: after the response in after-response mode.
+            root.set_attributes_later(partial(request_attributes, scope, self.redacted_query))
+        else:
             root.set_attributes(request_attributes(scope, self.redacted_query))
 
     def set_response(self, root: trace.Span | None, method: str, outcome: Outcome) -> None:
@@ -183,8 +191,8 @@ class Tracing:
         finally:
             self.flush(self.pending_budget)
 
-    def report(self, pending: list[DeferredSpan]) -> None:
-        """Turn the invocation's ended stage spans into spans for the processors."""
+    def report(self, pending: list[Any]) -> None:
+        """Hand the invocation's ended recorded spans (root and stages) to the processors."""
         if self.recorder is not None and pending:
             self.recorder.report(pending)
 
