@@ -183,6 +183,7 @@ class InvocationLogger:
         self.environ, self.sample_rate, self.buffer_size = environ, sample_rate, buffer_size
         self._seed = sample_seed
         self._random: random.Random | None = None  # made at first use: after any snapshot
+        self._function: tuple[object, dict[str, Any]] = (None, {})  # see _function_keys
         self._current: ContextVar[InvocationToken | None] = ContextVar(
             "traced_asgi_lambda.logs", default=None
         )
@@ -310,23 +311,22 @@ class InvocationLogger:
         span_id: str | None = None,
     ) -> InvocationToken:
         """Start an invocation: its keys on our lines and the app's; sampled, or buffered."""
-        memory = context.memory_limit_in_mb
-        head = {
-            "cold_start": cold_start,
-            "function_name": context.function_name,
-            "function_memory_size": int(memory) if str(memory).isdigit() else memory,
-            "function_arn": context.invoked_function_arn,
-            "function_request_id": context.aws_request_id,
-        }
-        shared = {"function_request_id": context.aws_request_id}
+        request_id = context.aws_request_id
+        head = {"cold_start": cold_start, **self._function_keys(context)}
+        head["function_request_id"] = request_id
+        shared = {"function_request_id": request_id}
         if (correlation_id := correlation_id_of(event)) is not None:
             head["correlation_id"] = shared["correlation_id"] = correlation_id
-        ids = {k: v for k, v in (("trace_id", trace_id), ("span_id", span_id)) if v is not None}
+        ids: dict[str, str] = {}
+        if trace_id is not None:
+            ids["trace_id"] = trace_id
+        if span_id is not None:
+            ids["span_id"] = span_id
         # The runtime sets _X_AMZN_TRACE_ID per invocation: read it now, from the live
         # mapping given at construction (os.environ in Lambda).
         xray = _xray_root(self.environ.get("_X_AMZN_TRACE_ID"))
         token = InvocationToken(head, {"xray_trace_id": xray, **ids} if xray else ids)
-        token.record = {"function_request_id": context.aws_request_id, **ids}
+        token.record = {"function_request_id": request_id, **ids}
         if self.sample_rate and self._sampled():
             token.min_level, token.sink = DEBUG, self._sink
         elif self._buffering is not None:
@@ -337,6 +337,19 @@ class InvocationLogger:
         token.contextvars.append(self._contextvars.bind_contextvars(**shared, **ids))
         token.own_token = self._current.set(token)
         return token
+
+    def _function_keys(self, context: LambdaContext) -> dict[str, Any]:
+        """function_name, function_memory_size and function_arn, made once per function."""
+        memory, arn = context.memory_limit_in_mb, context.invoked_function_arn
+        key = (context.function_name, memory, arn)
+        if self._function[0] != key:
+            keys = {
+                "function_name": context.function_name,
+                "function_memory_size": int(memory) if str(memory).isdigit() else memory,
+                "function_arn": arn,
+            }
+            self._function = (key, keys)
+        return self._function[1]
 
     def _sampled(self) -> bool:
         if self._random is None:
