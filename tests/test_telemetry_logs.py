@@ -967,3 +967,37 @@ def test_importing_logs_does_not_import_structlog() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+LAMBDA_PROBE = """
+import io, sys
+from traced_asgi_lambda.telemetry.logs import InvocationLogger
+from traced_asgi_lambda.telemetry.outcome import Outcome
+
+class Context:
+    function_name, memory_limit_in_mb = "f", 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    aws_request_id = "r-1"
+
+stream = io.StringIO()
+log = InvocationLogger(service="s", environ={"AWS_LAMBDA_FUNCTION_NAME": "f"}, stream=stream)
+token = log.bind_invocation(Context(), cold_start=True, event={}, trace_id="a" * 32)
+outcome = Outcome("f", "r-1", True, method="GET", path="/", status=200)
+log.access(outcome)
+log.end_invocation(token, failed=False)
+print("structlog" in sys.modules, '"function_request_id":"r-1"' in stream.getvalue())
+try:
+    raise ValueError("boom")
+except ValueError as exc:
+    log.exception("failed", exc)
+print("structlog" in sys.modules, '"exception_name":"ValueError"' in stream.getvalue())
+"""
+
+
+def test_json_logs_import_structlog_only_for_an_exception() -> None:
+    """In Lambda, without an app that uses structlog, a call's lines need none of it."""
+    result = subprocess.run(
+        [sys.executable, "-c", LAMBDA_PROBE], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True"]

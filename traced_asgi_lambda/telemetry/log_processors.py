@@ -197,11 +197,10 @@ def exception_dict() -> Processor:
 
     structlog's ``dict_tracebacks`` shows local variables by default; locals hold request
     headers and other secrets, so they are off. ``exception_name`` is Powertools' key.
+    structlog is imported at the first exception, not before: a cold start without one
+    does not pay for it.
     """
-    from structlog.processors import ExceptionRenderer
-    from structlog.tracebacks import ExceptionDictTransformer
-
-    render = ExceptionRenderer(ExceptionDictTransformer(show_locals=False, use_rich=False))
+    renderers: list[Any] = []  # the ExceptionRenderer, made at the first exception
 
     def structured(logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
         exc_info = event.get("exc_info")
@@ -215,7 +214,13 @@ def exception_dict() -> Processor:
             name = type(exc_info).__name__
         elif isinstance(exc_info, tuple) and exc_info and isinstance(exc_info[0], type):
             name = exc_info[0].__name__
-        event = render(logger, method, event)
+        if not renderers:
+            from structlog.processors import ExceptionRenderer
+            from structlog.tracebacks import ExceptionDictTransformer
+
+            transformer = ExceptionDictTransformer(show_locals=False, use_rich=False)
+            renderers.append(ExceptionRenderer(transformer))
+        event = renderers[0](logger, method, event)
         if name is not None:
             event["exception_name"] = name
         return event
