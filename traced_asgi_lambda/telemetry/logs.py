@@ -266,8 +266,15 @@ class InvocationLogger:
 
     def access(self, outcome: Outcome) -> None:
         """The one INFO line per request, such as ``GET /items/{id} 200``."""
-        if not self._enabled(INFO):
+        token = self._current.get()
+        if token is None or token.sink is None:
+            if self.level > INFO:
+                return
+            sink = self._sink
+        elif token.min_level > INFO:
             return
+        else:
+            sink = token.sink
         init_ms = outcome.init_duration_ms
         fields = {
             "method": outcome.method,
@@ -288,7 +295,9 @@ class InvocationLogger:
             "trace_id": outcome.trace_id,
             "span_id": outcome.span_id,
         }
-        self._log(INFO, "info", access_message(outcome), (), fields)
+        caller = sys._getframe(1)  # as _log: the caller is the line's location
+        fields["location"] = f"{caller.f_code.co_name}:{caller.f_lineno}"
+        self._write(sink, "info", access_message(outcome), fields)
 
     def stages(self, outcome: Outcome) -> None:
         """A DEBUG line with each stage's milliseconds, as ``<stage>_ms``, in stage order."""
