@@ -279,6 +279,37 @@ def test_the_pair_cache_is_bounded() -> None:
         assert len(cache.pairs) <= 8 + 2
 
 
+class RenamedSpan(ReadableSpan):
+    """A ReadableSpan subclass whose properties differ from its fields."""
+
+    @property
+    def name(self) -> str:
+        return "renamed"
+
+    @property
+    def attributes(self) -> Any:
+        return {"from": "property"}
+
+
+def test_a_readable_span_subclass_is_read_through_its_properties() -> None:
+    """Only the SDK's own class is read from its fields; a subclass keeps its overrides."""
+    original = span(attributes={"from": "field"})
+    renamed = RenamedSpan(
+        original.name,
+        context=original.context,
+        resource=original.resource,
+        attributes=dict(original.attributes or {}),
+        instrumentation_scope=original.instrumentation_scope,
+        start_time=original.start_time,
+        end_time=original.end_time,
+    )
+    decoded = ExportTraceServiceRequest.FromString(encode_spans([renamed]))
+    (written,) = decoded.resource_spans[0].scope_spans[0].spans
+    assert written.name == "renamed"
+    assert [(a.key, a.value.string_value) for a in written.attributes] == [("from", "property")]
+    assert decoded == stock_encode([renamed])
+
+
 def test_negative_int_is_a_ten_byte_varint() -> None:
     """int64 -1 is written as two's complement: ten bytes, as protobuf writes it."""
     encoded = encode_spans([span(attributes={"n": -1})])

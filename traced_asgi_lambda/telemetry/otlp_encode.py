@@ -112,7 +112,10 @@ def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None
     # identity first; a resource object new to this batch is matched as a dict key would be.
     by_identity: dict[int, dict[InstrumentationScope | None, bytearray]] = {}
     for span in spans:
-        resource = span.resource
+        fields = _fields_of(span)
+        if fields is None:
+            fields = _SpanFields(span)
+        resource = fields.resource
         scopes = by_identity.get(id(resource))
         if scopes is None:
             scopes = next(
@@ -122,11 +125,11 @@ def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None
                 scopes = {}
                 resources.append((resource, scopes))
             by_identity[id(resource)] = scopes
-        scope = span.instrumentation_scope
+        scope = fields.scope
         out = scopes.get(scope)
         if out is None:
             out = scopes[scope] = bytearray()
-        body = _span(span, pairs)
+        body = _span(fields, pairs)
         out.append(_SECOND)
         _put_varint(out, len(body))
         out += body
@@ -164,7 +167,7 @@ def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None
     return bytes(request)
 
 
-def _span(span: ReadableSpan, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearray:
+def _span(span: _SpanFields, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearray:
     """The fields of one ``Span`` message, in field-number order (flags, 16, last)."""
     context: SpanContext = span.context
     trace_id = context.trace_id
@@ -179,13 +182,22 @@ def _span(span: ReadableSpan, pairs: dict[tuple[Any, ...], bytes] | None) -> byt
         out += parent.span_id.to_bytes(8, "big")
     name = span.name
     if name:
-        _put_bytes(out, _SPAN_NAME, name.encode())
+        # Names repeat like attribute values do; a 2-tuple key cannot meet an attribute's.
+        field = pairs.get((_SPAN_NAME, name)) if pairs is not None else None
+        if field is None:
+            encoded = bytearray()
+            _put_bytes(encoded, _SPAN_NAME, name.encode())
+            field = bytes(encoded)
+            if pairs is not None:
+                pairs[(_SPAN_NAME, name)] = field
+        out += field
     # SpanKind.INTERNAL..CONSUMER are 0..4 in the SDK and SPAN_KIND_INTERNAL..CONSUMER 1..5.
+    # (``_value_`` is the member's value, as ``value`` returns it, without the descriptor.)
     out.append(_SPAN_KIND)
-    out.append(span.kind.value + 1)
-    if start := span.start_time:
+    out.append(span.kind._value_ + 1)
+    if start := span.start:
         out += _FIXED64.pack(0x39, start)
-    if end := span.end_time:
+    if end := span.end:
         out += _FIXED64.pack(0x41, end)
     _put_attributes(out, _SPAN_ATTRIBUTES, span.attributes, pairs)
     if dropped := span.dropped_attributes:
@@ -224,6 +236,74 @@ def _span(span: ReadableSpan, pairs: dict[tuple[Any, ...], bytes] | None) -> byt
             out += b"\x7a\x02\x18%c" % code if code else b"\x7a\x00"
     out += _SPAN_FLAGS_REMOTE if parent is not None and parent.is_remote else _SPAN_FLAGS_LOCAL
     return out
+
+
+class _SpanFields:
+    """What the writer reads of a span, each read once, through its public properties."""
+
+    __slots__ = (
+        "attributes",
+        "context",
+        "dropped_attributes",
+        "dropped_events",
+        "dropped_links",
+        "end",
+        "events",
+        "kind",
+        "links",
+        "name",
+        "parent",
+        "resource",
+        "scope",
+        "start",
+        "status",
+    )
+
+    def __init__(self, span: ReadableSpan | None = None) -> None:
+        if span is None:
+            return
+        self.context, self.parent, self.name = span.context, span.parent, span.name
+        self.kind, self.start, self.end = span.kind, span.start_time, span.end_time
+        self.attributes, self.dropped_attributes = span.attributes, span.dropped_attributes
+        self.events, self.dropped_events = span.events, span.dropped_events
+        self.links, self.dropped_links = span.links, span.dropped_links
+        self.status, self.resource = span.status, span.resource
+        self.scope = span.instrumentation_scope
+
+
+def _fields_of(span: ReadableSpan) -> _SpanFields | None:
+    """The fields of the SDK's own ``ReadableSpan``, read from its instance dict.
+
+    What the SDK hands processors on end, and what the adapter's recorder makes, is exactly
+    this class. Its properties each cost a Python call (sixteen a span; ``attributes`` also
+    wraps the dict in a MappingProxyType, ``events`` and ``links`` copy into tuples):
+    about a quarter of the writer's time. The dict holds the values the properties return;
+    the dropped counts are those of the SDK's bounded containers, and 0 for plain ones, as
+    the properties compute them. None when a field is missing (an SDK that renamed one):
+    the caller then reads the public properties. None too for any other class, which may
+    compute its properties otherwise (compared by name: no import on the export path).
+    """
+    kind = type(span)
+    if kind.__name__ != "ReadableSpan" or kind.__module__ != "opentelemetry.sdk.trace":
+        return None
+    try:
+        values = span.__dict__
+        attributes, events, links = values["_attributes"], values["_events"], values["_links"]
+        fields = _SpanFields()
+        fields.context, fields.parent = values["_context"], values["_parent"]
+        fields.name, fields.kind = values["_name"], values["_kind"]
+        fields.start, fields.end = values["_start_time"], values["_end_time"]
+        fields.status, fields.resource = values["_status"], values["_resource"]
+        fields.scope = values["_instrumentation_scope"]
+    except (AttributeError, KeyError):
+        return None
+    fields.attributes = attributes
+    fields.dropped_attributes = 0 if type(attributes) is dict else span.dropped_attributes
+    fields.events = events
+    fields.dropped_events = 0 if type(events) in (list, tuple) else span.dropped_events
+    fields.links = links
+    fields.dropped_links = 0 if type(links) in (list, tuple) else span.dropped_links
+    return fields
 
 
 def _event(event: Event) -> bytearray:
