@@ -13,8 +13,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Mapping, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +67,6 @@ class Telemetry:
         # it: the FaaS conventions then call the first invocation warm.
         self.cold_start = environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
 
-    @contextmanager
     def invocation(
         self,
         event: object,
@@ -76,7 +74,14 @@ class Telemetry:
         *,
         trigger: str,
         headers: Mapping[str, str] | None = None,
-    ) -> Iterator[Invocation]:
+    ) -> Invocation:
+        """Start an invocation: the root span, the log context, the watchdog.
+
+        Use the result as a context manager around the handler's work; leaving it ends the
+        spans and writes the logs and metrics. (A class, not a ``@contextmanager``
+        generator: this runs on every call, and the generator machinery cost more than
+        the rest of this method.)
+        """
         started = time.perf_counter()
         cold_start, self.cold_start = self.cold_start, False
         outcome = Outcome(context.function_name, context.aws_request_id, cold_start, trigger)
@@ -101,33 +106,37 @@ class Telemetry:
             span_id=outcome.span_id,
         )
         invocation = Invocation(self, span, outcome, context, started, pending)
+        invocation.token, invocation.binding = token, binding
         if self.watchdog is not None:
             remaining = context.get_remaining_time_in_millis() / 1000
             at = fire_at(time.monotonic(), remaining, self.timeout_margin)
             self.watchdog.arm(invocation, at)
+        return invocation
+
+    def _left(self, invocation: Invocation, exc: BaseException | None) -> None:
+        """The end of an invocation (``Invocation.__exit__``): errors, spans, logs, metrics."""
+        outcome, span = invocation.outcome, invocation.root
         try:
-            yield invocation
-        except BaseException as exc:
-            outcome.error_type = type(exc).__qualname__
-            if self.tracing is not None:
-                self.tracing.record_error(span, exc)
-            # It leaves for Lambda here: logged once, with a structured traceback, unless
-            # the adapter already logged it where it handled it (on_error="raise").
-            if exc is not invocation.reported:
-                self.log.exception(f"invocation failed: {type(exc).__qualname__}", exc)
-            raise
+            if exc is not None:
+                outcome.error_type = type(exc).__qualname__
+                if self.tracing is not None:
+                    self.tracing.record_error(span, exc)
+                # It leaves for Lambda here: logged once, with a structured traceback,
+                # unless the adapter already logged it where it handled it.
+                if exc is not invocation.reported:
+                    self.log.exception(f"invocation failed: {type(exc).__qualname__}", exc)
         finally:
             if self.watchdog is not None:
                 self.watchdog.disarm(invocation)
             if invocation.claim():
-                outcome.duration_ms = (time.perf_counter() - started) * 1000
+                outcome.duration_ms = (time.perf_counter() - invocation.started) * 1000
                 if self.tracing is not None:
-                    self.tracing.end_root(span, token)
-                self.finish(outcome, context, binding, invocation.pending)
+                    self.tracing.end_root(span, invocation.token)
+                self.finish(outcome, invocation.context, invocation.binding, invocation.pending)
             else:  # the watchdog reported it already; only this thread's context is left
                 if self.tracing is not None:
-                    self.tracing.end_root(None, token)
-                self.log.end_invocation(binding, failed=True)
+                    self.tracing.end_root(None, invocation.token)
+                self.log.end_invocation(invocation.binding, failed=True)
 
     def finish(
         self, outcome: Outcome, context: LambdaContext, binding: Any, pending: list[Any]
@@ -226,6 +235,7 @@ class Invocation:
     __slots__ = (
         "_claimed",
         "_context",
+        "binding",
         "context",
         "open_span",
         "open_stage",
@@ -236,6 +246,7 @@ class Invocation:
         "scope",
         "started",
         "telemetry",
+        "token",
     )
 
     def __init__(
@@ -260,6 +271,14 @@ class Invocation:
         self.reported: BaseException | None = None  # an error already logged by the adapter
         tracing = telemetry.tracing
         self._context = None if tracing is None else tracing.context_of(root)
+        self.token: Any = None  # the OpenTelemetry context token of the root span
+        self.binding: Any = None  # the log context's token
+
+    def __enter__(self) -> Invocation:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        self.telemetry._left(self, exc)
 
     def stage(self, stage: str) -> Stage:
         """Time a stage, in a child span when tracing; an exception is recorded, re-raised."""
