@@ -278,6 +278,27 @@ def test_nothing_loads_when_every_signal_is_off() -> None:
     assert constructed == "[] None"
 
 
+OFF_PROBE = """
+import sys
+import traced_asgi_lambda
+async def app(scope, receive, send):
+    pass
+options = traced_asgi_lambda.TelemetryOptions(logs=False, metrics=False)
+handler = traced_asgi_lambda.LambdaAdapter(app, lifespan='off', telemetry=options)
+signals = ('emf', 'logs', 'log_processors', 'outcome', 'metric_names', 'invocation')
+print(handler.telemetry, [s for s in signals if 'traced_asgi_lambda.telemetry.' + s in sys.modules])
+"""
+
+
+def test_signal_modules_load_only_for_signals_that_are_on() -> None:
+    """Options that turn every signal off import none of the signals' own modules."""
+    result = subprocess.run(
+        [sys.executable, "-c", OFF_PROBE], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None []"
+
+
 def test_sdk_and_exporter_load_only_when_export_is_configured() -> None:
     """With an OTLP endpoint configured, the SDK and exporter load at construction, not import."""
     imported, constructed = _probe(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318")

@@ -36,38 +36,44 @@ def service_name(options: TelemetryOptions, environ: Mapping[str, str]) -> str:
     )
 
 
+def _metrics_enabled(environ: Mapping[str, str]) -> bool:
+    from traced_asgi_lambda.telemetry.emf import metrics_enabled
+
+    return metrics_enabled(environ)
+
+
 def telemetry_for(
     options: TelemetryOptions,
     tracer_provider: TracerProvider | None,
     environ: Mapping[str, str],
 ) -> Telemetry | None:
     """The Telemetry for one adapter, or None when every signal is off."""
-    from traced_asgi_lambda.telemetry.emf import metrics_enabled
-    from traced_asgi_lambda.telemetry.logs import NullLogger, logs_enabled
-
+    # Each signal's module is imported only when that signal may be on: with every signal
+    # off, constructing the adapter imports no telemetry module at all.
     ConfigurationError.check_choice("export", options.export, ("sync", "after-response"))
     service = service_name(options, environ)
-    log: Any = NullLogger()
-    if logs_enabled(environ, options.logs):
-        from traced_asgi_lambda.telemetry.logs import InvocationLogger
+    log: Any = None
+    if options.logs is not False:
+        from traced_asgi_lambda.telemetry.logs import InvocationLogger, logs_enabled
 
-        log = InvocationLogger(
-            service=service,
-            environ=environ,
-            stream=options.stream,
-            level=options.log_level,
-            json=options.log_json,
-            sample_rate=options.log_sample_rate,
-            buffer_debug=options.log_buffer_debug,
-            redact_headers=options.redact_headers,
-            redact_query=options.redact_query,
-            redaction=options.redaction,
-            configure_globally=options.configure_logging_globally,
-        )
-    internal = log if not isinstance(log, NullLogger) else logging.getLogger("traced_asgi_lambda")
+        if logs_enabled(environ, options.logs):
+            log = InvocationLogger(
+                service=service,
+                environ=environ,
+                stream=options.stream,
+                level=options.log_level,
+                json=options.log_json,
+                sample_rate=options.log_sample_rate,
+                buffer_debug=options.log_buffer_debug,
+                redact_headers=options.redact_headers,
+                redact_query=options.redact_query,
+                redaction=options.redaction,
+                configure_globally=options.configure_logging_globally,
+            )
+    internal = log if log is not None else logging.getLogger("traced_asgi_lambda")
     tracing = tracing_for(tracer_provider, environ, options, internal)
     emf = meters = None
-    if options.metrics is not False and (options.metrics or metrics_enabled(environ)):
+    if options.metrics is not False and (options.metrics or _metrics_enabled(environ)):
         from traced_asgi_lambda.telemetry.emf import EmfMetrics
 
         emf = EmfMetrics(
@@ -87,19 +93,22 @@ def telemetry_for(
             from traced_asgi_lambda.telemetry.otel_metrics import OtelMetrics
 
             meters = OtelMetrics(meter_provider, environ=environ, log=internal.warning)
-    if isinstance(log, NullLogger) and tracing is None and emf is None:
+    if log is None and tracing is None and emf is None:
         return None
     from traced_asgi_lambda.telemetry.invocation import Telemetry
+    from traced_asgi_lambda.telemetry.logs import NullLogger
+
+    writer: Any = log if log is not None else NullLogger()  # the same methods, no output
 
     return Telemetry(
         tracing=tracing,
-        log=log,
+        log=writer,
         emf=emf,
         meters=meters,
         environ=environ,
         flush_timeout=options.flush_timeout,
         flush_margin=options.flush_margin,
-        logs_on=not isinstance(log, NullLogger),
+        logs_on=log is not None,
         timeout_margin=options.timeout_margin,
     )
 
