@@ -16,8 +16,7 @@ https://opentelemetry.io/docs/specs/semconv/http/http-metrics/#metric-httpserver
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = [
     "ALL_METRICS",
@@ -62,8 +61,7 @@ ROUTE_OTHER = "other"  # a route seen after the cap on distinct routes was reach
 DEFAULT_MAX_ROUTES = 50  # distinct routes per environment before the rest become "other"
 
 
-@dataclass(frozen=True, slots=True)
-class MetricSpec:
+class MetricSpec(NamedTuple):
     """One CloudWatch metric.
 
     ``dimensions`` is the dimension set every value is published under; when per-route
@@ -141,8 +139,7 @@ ALL_METRICS = (
 InstrumentKind = Literal["counter", "histogram"]
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentSpec:
+class InstrumentSpec(NamedTuple):
     """One OpenTelemetry instrument, with the attribute keys its points may carry."""
 
     name: str
