@@ -285,16 +285,18 @@ class InvocationLogger:
             "response_bytes": outcome.response_bytes,
             "user_agent": outcome.user_agent,
             "client_address": outcome.client_address,
-            "cold_start": outcome.cold_start,
             "error_type": outcome.error_type,
             "trigger": None if outcome.trigger == "http" else outcome.trigger,
             "init_duration_ms": None if init_ms is None else round(init_ms, 3),
-            # The invocation's own keys again, for a line written after end_invocation.
-            "function_request_id": outcome.request_id,
-            "correlation_id": outcome.correlation_id,
-            "trace_id": outcome.trace_id,
-            "span_id": outcome.span_id,
         }
+        if token is None:
+            # Written outside the invocation's log context (the deadline watchdog's
+            # thread): its own keys, which the context would otherwise add, go in the line.
+            fields["cold_start"] = outcome.cold_start
+            fields["function_request_id"] = outcome.request_id
+            fields["correlation_id"] = outcome.correlation_id
+            fields["trace_id"] = outcome.trace_id
+            fields["span_id"] = outcome.span_id
         caller = sys._getframe(1)  # as _log: the caller is the line's location
         fields["location"] = f"{caller.f_code.co_name}:{caller.f_lineno}"
         self._write(sink, "info", access_message(outcome), fields)

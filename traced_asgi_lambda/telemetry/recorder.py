@@ -102,33 +102,39 @@ class SpanRecorder:
 
     def report(self, spans: list[Any]) -> None:
         """Hand the ended spans to the processors, as the SDK would have on end()."""
+        on_end, new_id, resource, scope = (
+            self.processor.on_end,
+            self.ids.generate_span_id,
+            self.resource,
+            self.scope,
+        )
+        root: trace.Span | None = None
+        parent: SpanContext | None = None
         for span in spans:
             if isinstance(span, RecordedSpan):
-                self.processor.on_end(span.readable())
+                on_end(span.readable())
                 continue
-            if not isinstance(span.parent, RecordedSpan) or span.end_time is None:
+            if span.parent is not root:  # an invocation's stages share one root
+                root = span.parent
+                parent = root.get_span_context() if isinstance(root, RecordedSpan) else None
+            if parent is None or span.end_time is None:
                 continue  # the root was not sampled: neither are its stages
-            parent = span.parent.get_span_context()
             context = SpanContext(
-                parent.trace_id,
-                self.ids.generate_span_id(),
-                is_remote=False,
-                trace_flags=parent.trace_flags,
-                trace_state=parent.trace_state,
+                parent.trace_id, new_id(), False, parent.trace_flags, parent.trace_state
             )
-            self.processor.on_end(
+            on_end(
                 ReadableSpan(
                     span.name,
                     context=context,
                     parent=parent,
-                    resource=self.resource,
+                    resource=resource,
                     attributes=span.attributes,
                     events=span.events,
                     kind=SpanKind.INTERNAL,
                     status=span.status,
                     start_time=span.start,
                     end_time=span.end_time,
-                    instrumentation_scope=self.scope,
+                    instrumentation_scope=scope,
                 )
             )
         spans.clear()
