@@ -72,7 +72,13 @@ class DropSink(SpanExporter):
 
 
 class InlineDropSink(DropSink):
-    """A ``DropSink`` with the library exporter's ``export_within``: exported in-line."""
+    """A ``DropSink`` with the library exporter's ``export_within``: exported in-line.
+
+    Like that exporter it also takes the adapter's spans as SpanData
+    (``accepts_span_data``), which its encoder writes as it writes ``ReadableSpan``s.
+    """
+
+    accepts_span_data = True
 
     def export_within(self, spans: Sequence[ReadableSpan], seconds: float) -> bool:
         return self.export(spans) is SpanExportResult.SUCCESS

@@ -24,11 +24,12 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from traced_asgi_lambda.telemetry.span_data import SpanData
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-    from opentelemetry.trace import SpanContext
 
 __all__ = ["EncodeCache", "encode_spans"]
 
@@ -97,8 +98,10 @@ class EncodeCache:
         self.pairs: dict[tuple[Any, ...], bytes] = {}
 
 
-def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None) -> bytes:
-    """A serialized ``ExportTraceServiceRequest`` holding ``spans``.
+def encode_spans(
+    spans: Sequence[ReadableSpan | SpanData], cache: EncodeCache | None = None
+) -> bytes:
+    """A serialized ``ExportTraceServiceRequest`` holding ``spans`` (SDK spans or SpanData).
 
     Spans are grouped as the stock encoder groups them: by equal resource, then by equal
     instrumentation scope, each group in order of first appearance. ``cache``, owned by the
@@ -112,9 +115,7 @@ def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None
     # identity first; a resource object new to this batch is matched as a dict key would be.
     by_identity: dict[int, dict[InstrumentationScope | None, bytearray]] = {}
     for span in spans:
-        fields = _fields_of(span)
-        if fields is None:
-            fields = _SpanFields(span)
+        fields = span if isinstance(span, SpanData) else SpanData.of(span)
         resource = fields.resource
         scopes = by_identity.get(id(resource))
         if scopes is None:
@@ -167,19 +168,18 @@ def encode_spans(spans: Sequence[ReadableSpan], cache: EncodeCache | None = None
     return bytes(request)
 
 
-def _span(span: _SpanFields, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearray:
+def _span(span: SpanData, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearray:
     """The fields of one ``Span`` message, in field-number order (flags, 16, last)."""
-    context: SpanContext = span.context
-    trace_id = context.trace_id
-    out = bytearray(_IDS.pack(0x0A, 16, trace_id >> 64, trace_id & _U64, 0x12, 8, context.span_id))
-    trace_state = context.trace_state
+    trace_id = span.trace_id
+    out = bytearray(_IDS.pack(0x0A, 16, trace_id >> 64, trace_id & _U64, 0x12, 8, span.span_id))
+    trace_state = span.trace_state
     if trace_state:  # as the stock _encode_trace_state
         text = ",".join([f"{key}={value}" for key, value in trace_state.items()])
         _put_bytes(out, _SPAN_TRACE_STATE, text.encode())
-    parent = span.parent
-    if parent is not None:
+    parent_id = span.parent_id
+    if parent_id is not None:
         out += _SPAN_PARENT
-        out += parent.span_id.to_bytes(8, "big")
+        out += parent_id.to_bytes(8, "big")
     name = span.name
     if name:
         # Names repeat like attribute values do; a 2-tuple key cannot meet an attribute's.
@@ -234,76 +234,8 @@ def _span(span: _SpanFields, pairs: dict[tuple[Any, ...], bytes] | None) -> byte
             _put_bytes(out, _SPAN_STATUS, body)
         else:
             out += b"\x7a\x02\x18%c" % code if code else b"\x7a\x00"
-    out += _SPAN_FLAGS_REMOTE if parent is not None and parent.is_remote else _SPAN_FLAGS_LOCAL
+    out += _SPAN_FLAGS_REMOTE if span.parent_remote else _SPAN_FLAGS_LOCAL
     return out
-
-
-class _SpanFields:
-    """What the writer reads of a span, each read once, through its public properties."""
-
-    __slots__ = (
-        "attributes",
-        "context",
-        "dropped_attributes",
-        "dropped_events",
-        "dropped_links",
-        "end",
-        "events",
-        "kind",
-        "links",
-        "name",
-        "parent",
-        "resource",
-        "scope",
-        "start",
-        "status",
-    )
-
-    def __init__(self, span: ReadableSpan | None = None) -> None:
-        if span is None:
-            return
-        self.context, self.parent, self.name = span.context, span.parent, span.name
-        self.kind, self.start, self.end = span.kind, span.start_time, span.end_time
-        self.attributes, self.dropped_attributes = span.attributes, span.dropped_attributes
-        self.events, self.dropped_events = span.events, span.dropped_events
-        self.links, self.dropped_links = span.links, span.dropped_links
-        self.status, self.resource = span.status, span.resource
-        self.scope = span.instrumentation_scope
-
-
-def _fields_of(span: ReadableSpan) -> _SpanFields | None:
-    """The fields of the SDK's own ``ReadableSpan``, read from its instance dict.
-
-    What the SDK hands processors on end, and what the adapter's recorder makes, is exactly
-    this class. Its properties each cost a Python call (sixteen a span; ``attributes`` also
-    wraps the dict in a MappingProxyType, ``events`` and ``links`` copy into tuples):
-    about a quarter of the writer's time. The dict holds the values the properties return;
-    the dropped counts are those of the SDK's bounded containers, and 0 for plain ones, as
-    the properties compute them. None when a field is missing (an SDK that renamed one):
-    the caller then reads the public properties. None too for any other class, which may
-    compute its properties otherwise (compared by name: no import on the export path).
-    """
-    kind = type(span)
-    if kind.__name__ != "ReadableSpan" or kind.__module__ != "opentelemetry.sdk.trace":
-        return None
-    try:
-        values = span.__dict__
-        attributes, events, links = values["_attributes"], values["_events"], values["_links"]
-        fields = _SpanFields()
-        fields.context, fields.parent = values["_context"], values["_parent"]
-        fields.name, fields.kind = values["_name"], values["_kind"]
-        fields.start, fields.end = values["_start_time"], values["_end_time"]
-        fields.status, fields.resource = values["_status"], values["_resource"]
-        fields.scope = values["_instrumentation_scope"]
-    except (AttributeError, KeyError):
-        return None
-    fields.attributes = attributes
-    fields.dropped_attributes = 0 if type(attributes) is dict else span.dropped_attributes
-    fields.events = events
-    fields.dropped_events = 0 if type(events) in (list, tuple) else span.dropped_events
-    fields.links = links
-    fields.dropped_links = 0 if type(links) in (list, tuple) else span.dropped_links
-    return fields
 
 
 def _event(event: Event) -> bytearray:

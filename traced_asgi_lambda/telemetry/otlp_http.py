@@ -31,6 +31,8 @@ from traced_asgi_lambda.telemetry.otlp_encode import EncodeCache, encode_spans
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
+    from traced_asgi_lambda.telemetry.span_data import SpanData
+
 __all__ = ["OtlpHttpSpanExporter"]
 
 _PREFIX = "OTEL_EXPORTER_OTLP_"
@@ -51,6 +53,9 @@ class OtlpHttpSpanExporter(SpanExporter):
     spec says (the SDK's exporter reads seconds), _COMPRESSION (``gzip`` or ``none``).
     After a failure, :attr:`last_error` says what went wrong (never with the request body).
     """
+
+    # It exports SpanData as well as ReadableSpan (see ``span_data``).
+    accepts_span_data = True
 
     def __init__(
         self,
@@ -107,7 +112,7 @@ class OtlpHttpSpanExporter(SpanExporter):
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return True  # nothing is buffered
 
-    def export_within(self, spans: Sequence[ReadableSpan], seconds: float) -> bool:
+    def export_within(self, spans: Sequence[ReadableSpan | SpanData], seconds: float) -> bool:
         """Send ``spans``; True once the collector accepted them. Returns within ``seconds``.
 
         False on any failure (refused, timed out, a non-2xx answer, retryable answers until

@@ -26,6 +26,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 if TYPE_CHECKING:
     from collections import deque
 
+    from traced_asgi_lambda.telemetry.span_data import SpanData
+
 __all__ = ["InvocationSpanProcessor"]
 
 # Batches waiting behind a stuck export are bounded, so a dead collector cannot grow memory.
@@ -40,7 +42,7 @@ class InvocationSpanProcessor(SpanProcessor):
         self.log = log or logging.getLogger("traced_asgi_lambda")
         self.dropped_spans = 0
         self.exported_spans = 0
-        self._spans: list[ReadableSpan] = []
+        self._spans: list[ReadableSpan | SpanData] = []
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._pending: deque[_Batch] | None = None
@@ -56,6 +58,19 @@ class InvocationSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if span.context is not None and span.context.trace_flags.sampled:
             self._spans.append(span)  # list.append is atomic; spans may end on app threads
+
+    @property
+    def takes_span_data(self) -> bool:
+        """Whether the recorder may hand spans over as SpanData (see ``span_data``).
+
+        True when the exporter says it exports SpanData (``accepts_span_data = True``):
+        then no ``ReadableSpan`` needs to be made for the adapter's own spans.
+        """
+        return getattr(self.exporter, "accepts_span_data", False) is True
+
+    def take_span_data(self, spans: list[SpanData]) -> None:
+        """Buffer sampled, ended spans given as SpanData, with those ended as ReadableSpan."""
+        self._spans.extend(spans)  # list.extend is atomic, as append
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self.flush(timeout_millis / 1000)
@@ -138,7 +153,8 @@ class InvocationSpanProcessor(SpanProcessor):
 
     def _export(self, batch: _Batch) -> bool:
         try:
-            result = self.exporter.export(batch.spans)
+            # SpanData only ever reaches an exporter that said it accepts it.
+            result = self.exporter.export(batch.spans)  # type: ignore[arg-type]
         except Exception as exc:  # an exporter must never break the function
             failure = f"the exporter raised {type(exc).__name__}: {exc}"
         else:
@@ -168,7 +184,7 @@ class _Batch:
 
     __slots__ = ("abandoned", "done", "ok", "spans", "started")
 
-    def __init__(self, spans: Sequence[ReadableSpan]) -> None:
+    def __init__(self, spans: Sequence[ReadableSpan | SpanData]) -> None:
         self.spans = spans
         self.done = threading.Event()
         self.ok = False

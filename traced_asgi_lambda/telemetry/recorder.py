@@ -28,6 +28,8 @@ from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from traced_asgi_lambda.telemetry.span_data import SpanData
+
 if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -102,6 +104,11 @@ class SpanRecorder:
 
     def report(self, spans: list[Any]) -> None:
         """Hand the ended spans to the processors, as the SDK would have on end()."""
+        taker = self._span_data_taker()
+        if taker is not None:
+            taker.take_span_data(self._span_data(spans))
+            spans.clear()
+            return
         on_end, new_id, resource, scope = (
             self.processor.on_end,
             self.ids.generate_span_id,
@@ -138,6 +145,58 @@ class SpanRecorder:
                 )
             )
         spans.clear()
+
+    def _span_data_taker(self) -> Any:
+        """The provider's only span processor, if it takes SpanData; else None.
+
+        Read on every report, so a processor added to the provider later gets the spans
+        as ``ReadableSpan``s like any other. ``_span_processors`` is the SDK's own tuple in
+        its multi-processors (no public accessor exists); it is only read, and anything
+        unexpected there means the ordinary path.
+        """
+        processors = getattr(self.processor, "_span_processors", None)
+        if type(processors) is tuple and len(processors) == 1:
+            (only,) = processors
+            if getattr(only, "takes_span_data", False) is True:
+                return only
+        return None
+
+    def _span_data(self, spans: list[Any]) -> list[SpanData]:
+        """The sampled spans among ``spans`` as SpanData, stage ids made as in report()."""
+        new_id, resource, scope = self.ids.generate_span_id, self.resource, self.scope
+        out: list[SpanData] = []
+        root: Any = None
+        parent: SpanContext | None = None
+        for span in spans:
+            if isinstance(span, RecordedSpan):
+                if span.get_span_context().trace_flags.sampled:
+                    out.append(span.data())
+                continue
+            if span.parent is not root:
+                root = span.parent
+                parent = root.get_span_context() if isinstance(root, RecordedSpan) else None
+            if parent is None or span.end_time is None or not parent.trace_flags.sampled:
+                continue
+            out.append(
+                SpanData.make(
+                    parent.trace_id,
+                    new_id(),
+                    parent.trace_state,
+                    parent.span_id,
+                    False,
+                    span.name,
+                    SpanKind.INTERNAL,
+                    span.start,
+                    span.end_time,
+                    span.attributes,
+                    span.events,
+                    (),
+                    span.status,
+                    resource,
+                    scope,
+                )
+            )
+        return out
 
 
 class RecordedSpan(trace.Span):
@@ -240,14 +299,39 @@ class RecordedSpan(trace.Span):
         else:
             self._recorder.processor.on_end(self.readable())
 
-    def readable(self) -> ReadableSpan:
-        """The ended span as the SDK's processors take it."""
+    def _final_attributes(self) -> dict[str, Any]:
         attributes = self._attributes
         if self._later:
             attributes = {}
             for compute in self._later:
                 attributes.update(compute())
             attributes.update(self._attributes)
+        return attributes
+
+    def data(self) -> SpanData:
+        """The ended span as SpanData, for a processor that takes it."""
+        context, parent, recorder = self._context, self._parent, self._recorder
+        return SpanData.make(
+            context.trace_id,
+            context.span_id,
+            context.trace_state,
+            None if parent is None else parent.span_id,
+            parent is not None and parent.is_remote,
+            self._name,
+            self._kind,
+            self._start,
+            self._end,
+            self._final_attributes(),
+            self._events,
+            self._links,
+            self._status,
+            recorder.resource,
+            recorder.scope,
+        )
+
+    def readable(self) -> ReadableSpan:
+        """The ended span as the SDK's processors take it."""
+        attributes = self._final_attributes()
         recorder = self._recorder
         return ReadableSpan(
             self._name,
