@@ -136,20 +136,32 @@ class Shaper:
         self._clock: list[Any] = [None, ""]
 
     def __call__(self, logger: WrappedLogger, method: str, event: EventDict) -> EventDict:
+        location, message = event.pop("location", None), event.pop("event", None)
+        if "_event" in event:  # a caller's own ``event=`` (see InvocationLogger._log)
+            event["event"] = event.pop("_event")
+        return self.compose(method, location, message, event, self._current())
+
+    def compose(
+        self,
+        method: str,
+        location: str | None,
+        message: Any,
+        fields: Mapping[str, Any],
+        invocation: InvocationState | None,
+    ) -> dict[str, Any]:
+        """The line's dict from its parts, in order; None values left out."""
         out: dict[str, Any] = {
             "level": method if self._console else JSON_LEVELS.get(method, method.upper()),
-            "location": event.pop("location", None),
-            "message": event.pop("event", None),
+            "location": location,
+            "message": message,
             "timestamp": rfc3339_now(self._clock),
         }
         out.update(self._service)
-        if "_event" in event:  # a caller's own ``event=`` (see InvocationLogger._log)
-            event["event"] = event.pop("_event")
         tail: Mapping[str, Any] = {}
-        if (invocation := self._current()) is not None:
+        if invocation is not None:
             out.update(invocation.head)
             tail = invocation.tail
-        for key, value in event.items():
+        for key, value in fields.items():
             if value is None:
                 continue
             if key in _TAIL_KEYS:
@@ -157,7 +169,7 @@ class Shaper:
             else:
                 out[key] = value
         out.update(tail)
-        if out["location"] is None:
+        if location is None:
             del out["location"]
         if self._console:
             for key in _CONSOLE_DROPPED.intersection(out):
