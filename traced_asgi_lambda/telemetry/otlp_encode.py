@@ -114,25 +114,37 @@ def encode_spans(
     # Resource.__hash__ serialises every attribute as JSON, so resources are matched by
     # identity first; a resource object new to this batch is matched as a dict key would be.
     by_identity: dict[int, dict[InstrumentationScope | None, bytearray]] = {}
+    # Scopes likewise: InstrumentationScope.__hash__ builds a tuple on every call, and the
+    # spans of one batch nearly always share a handful of scope objects.
+    scope_outs: dict[tuple[int, int], bytearray] = {}
     for span in spans:
         fields = span if isinstance(span, SpanData) else SpanData.of(span)
-        resource = fields.resource
-        scopes = by_identity.get(id(resource))
-        if scopes is None:
-            scopes = next(
-                (s for r, s in resources if r == resource and hash(r) == hash(resource)), None
-            )
-            if scopes is None:
-                scopes = {}
-                resources.append((resource, scopes))
-            by_identity[id(resource)] = scopes
-        scope = fields.scope
-        out = scopes.get(scope)
+        resource, scope = fields.resource, fields.scope
+        out = scope_outs.get((id(resource), id(scope)))
         if out is None:
-            out = scopes[scope] = bytearray()
+            scopes = by_identity.get(id(resource))
+            if scopes is None:
+                scopes = next(
+                    (s for r, s in resources if r == resource and hash(r) == hash(resource)),
+                    None,
+                )
+                if scopes is None:
+                    scopes = {}
+                    resources.append((resource, scopes))
+                by_identity[id(resource)] = scopes
+            out = scopes.get(scope)
+            if out is None:
+                out = scopes[scope] = bytearray()
+            scope_outs[(id(resource), id(scope))] = out  # both objects live in spans
         body = _span(fields, pairs)
-        out.append(_SECOND)
-        _put_varint(out, len(body))
+        size = len(body)
+        if size < 0x4000:  # a two-byte varint at most: spans are a few hundred bytes
+            out += (
+                b"\x12%c" % size if size < 0x80 else b"\x12%c%c" % (size & 0x7F | 0x80, size >> 7)
+            )
+        else:
+            out.append(_SECOND)
+            _put_varint(out, size)
         out += body
 
     request = bytearray()
