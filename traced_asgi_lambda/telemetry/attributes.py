@@ -16,6 +16,7 @@ from traced_asgi_lambda.types import LambdaContext
 
 __all__ = [
     "faas_attributes",
+    "function_attributes",
     "request_attributes",
     "route_of",
     "span_name",
@@ -31,17 +32,35 @@ def function_arn(invoked_arn: str) -> str:
     return ":".join(parts[:7]) if len(parts) > 7 else invoked_arn
 
 
-def faas_attributes(context: LambdaContext, trigger: str, cold_start: bool) -> AttributeMap:
-    """The FaaS attributes of the invocation's root span."""
-    invoked_arn = context.invoked_function_arn
-    parts = invoked_arn.split(":")
+def faas_attributes(
+    context: LambdaContext,
+    trigger: str,
+    cold_start: bool,
+    function: AttributeMap | None = None,
+) -> AttributeMap:
+    """The FaaS attributes of the invocation's root span.
+
+    ``function`` is :func:`function_attributes` of the context's ARN, for a caller that
+    keeps it between invocations (the ARN is the same for every call of a function alias).
+    """
     attributes: AttributeMap = {
         "faas.trigger": trigger,
         "faas.invocation_id": context.aws_request_id,
         "faas.coldstart": cold_start,
+    }
+    if function is None:
+        function = function_attributes(context.invoked_function_arn)
+    attributes.update(function)
+    return attributes
+
+
+def function_attributes(invoked_arn: str) -> AttributeMap:
+    """The attributes read from the invoked ARN: resource id, the ARN, the account."""
+    attributes: AttributeMap = {
         "cloud.resource_id": function_arn(invoked_arn),
         "aws.lambda.invoked_arn": invoked_arn,
     }
+    parts = invoked_arn.split(":")
     if len(parts) > 4 and parts[4]:
         attributes["cloud.account.id"] = parts[4]
     return attributes

@@ -146,20 +146,26 @@ class SpanRecorder:
             )
         spans.clear()
 
-    def _span_data_taker(self) -> Any:
-        """The provider's only span processor, if it takes SpanData; else None.
+    def sole_processor(self) -> Any:
+        """The provider's only span processor if it is an ``InvocationSpanProcessor``.
 
-        Read on every report, so a processor added to the provider later gets the spans
-        as ``ReadableSpan``s like any other. ``_span_processors`` is the SDK's own tuple in
-        its multi-processors (no public accessor exists); it is only read, and anything
-        unexpected there means the ordinary path.
+        Read on every call, so a processor added to the provider later is never bypassed.
+        ``_span_processors`` is the SDK's own tuple in its multi-processors (no public
+        accessor exists); it is only read, and anything unexpected there means None.
         """
+        from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
+
         processors = getattr(self.processor, "_span_processors", None)
         if type(processors) is tuple and len(processors) == 1:
             (only,) = processors
-            if getattr(only, "takes_span_data", False) is True:
+            if isinstance(only, InvocationSpanProcessor):
                 return only
         return None
+
+    def _span_data_taker(self) -> Any:
+        """The provider's only span processor, if it takes SpanData; else None."""
+        sole = self.sole_processor()
+        return sole if sole is not None and sole.takes_span_data else None
 
     def _span_data(self, spans: list[Any]) -> list[SpanData]:
         """The sampled spans among ``spans`` as SpanData, stage ids made as in report()."""

@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.telemetry.attributes import (
     faas_attributes,
+    function_attributes,
     request_attributes,
     span_name,
 )
@@ -70,6 +71,7 @@ class Tracing:
         self.after_response: AfterResponseFlusher | None = None  # in after-response mode
         self.pending_budget = 0.0  # the budget the after-response flush may use
         self.pending_work: Callable[[], None] | None = None  # logs and metrics to write then
+        self._function: tuple[str | None, dict[str, Any]] = (None, {})  # see start_root
 
     def start_root(
         self,
@@ -86,7 +88,10 @@ class Tracing:
         if trigger != "http":
             links.extend(_message_links(event))
         kind = SpanKind.CONSUMER if trigger == "pubsub" else SpanKind.SERVER
-        attributes = faas_attributes(context, trigger, cold_start)
+        invoked_arn = context.invoked_function_arn
+        if self._function[0] != invoked_arn:  # parsed once per function alias
+            self._function = (invoked_arn, function_attributes(invoked_arn))
+        attributes = faas_attributes(context, trigger, cold_start, self._function[1])
         if self.recorder is not None:
             span = self.recorder.start_root(
                 context.function_name, parent.context, kind, attributes, links, pending
@@ -197,6 +202,11 @@ class Tracing:
             self.recorder.report(pending)
 
     def flush(self, budget: float) -> None:
+        sole = self.recorder.sole_processor() if self.recorder is not None else None
+        if sole is not None:
+            # What force_flush below comes down to, without the SDK's loop over processors.
+            sole.flush(max(0.001, budget))
+            return
         force_flush = getattr(self.provider, "force_flush", None)
         if force_flush is not None:
             # At least 1 ms: the SDK returns at once for 0 without asking any processor, and

@@ -34,7 +34,9 @@ class Watchdog:
 
     def __init__(self, on_timeout: Callable[[object], None]) -> None:
         self.on_timeout = on_timeout
-        self._condition = threading.Condition()
+        # A plain lock, not the default RLock: nothing here re-enters it (on_timeout runs
+        # with it released), and arm/disarm take it on every invocation.
+        self._condition = threading.Condition(threading.Lock())
         self._token: object | None = None
         self._at = math.inf  # when the armed token's time comes (monotonic seconds)
         self._wake_at = math.inf  # when the thread will next look (inf: idle)
