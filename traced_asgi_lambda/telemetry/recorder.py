@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
 from traced_asgi_lambda.telemetry.span_data import SpanData
 
 if TYPE_CHECKING:
@@ -153,8 +154,6 @@ class SpanRecorder:
         ``_span_processors`` is the SDK's own tuple in its multi-processors (no public
         accessor exists); it is only read, and anything unexpected there means None.
         """
-        from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
-
         processors = getattr(self.processor, "_span_processors", None)
         if type(processors) is tuple and len(processors) == 1:
             (only,) = processors

@@ -77,6 +77,7 @@ def message_trace_headers(event: object) -> Iterator[tuple[str, str]]:
 
 
 TRACE_HEADERS = frozenset({"traceparent", "tracestate", "x-amzn-trace-id"})
+_TRACE_HEADER_LENGTHS = frozenset(len(name) for name in TRACE_HEADERS)
 
 
 def trace_headers(event: object) -> dict[str, str]:
@@ -93,7 +94,10 @@ def trace_headers(event: object) -> dict[str, str]:
         if not isinstance(headers, dict):
             continue
         for name, value in headers.items():
-            lower = name.lower() if isinstance(name, str) else ""
+            # By length first: most headers are ruled out without lower-casing them.
+            if not isinstance(name, str) or len(name) not in _TRACE_HEADER_LENGTHS:
+                continue
+            lower = name.lower()
             if lower in TRACE_HEADERS:
                 if isinstance(value, str):
                     found[lower] = value
