@@ -42,7 +42,8 @@ from tests.collector import Collector, refused_endpoint
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.telemetry.otlp_encode import EncodeCache, encode_spans
 from traced_asgi_lambda.telemetry.otlp_http import OtlpHttpSpanExporter
-from traced_asgi_lambda.telemetry.recorder import DeferredSpan, SpanRecorder
+from traced_asgi_lambda.telemetry.recorded_spans import DeferredSpan
+from traced_asgi_lambda.telemetry.recorder import SpanRecorder
 
 RESOURCE = Resource.create({"service.name": "orders", "faas.max_memory": 512 * 1024 * 1024})
 SCOPE = InstrumentationScope("traced_asgi_lambda", "0.1.0")

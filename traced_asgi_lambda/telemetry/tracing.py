@@ -24,7 +24,8 @@ from traced_asgi_lambda.telemetry.attributes import (
     span_name,
 )
 from traced_asgi_lambda.telemetry.propagation import extract_parent, parse_propagators
-from traced_asgi_lambda.telemetry.recorder import DeferredSpan, RecordedSpan, recorder_for
+from traced_asgi_lambda.telemetry.recorded_spans import DeferredSpan, RecordedSpan
+from traced_asgi_lambda.telemetry.recorder import recorder_for
 from traced_asgi_lambda.telemetry.redaction import DEFAULT_REDACTED_QUERY
 from traced_asgi_lambda.telemetry.triggers import message_trace_headers
 

@@ -1,0 +1,262 @@
+"""The adapter's own spans, kept as plain data while the invocation runs.
+
+:class:`RecordedSpan` (the invocation's root) implements the OpenTelemetry API ``Span``,
+so it can be made current: the app's own spans become its children, and
+``get_current_span()`` in the app annotates it. :class:`DeferredSpan` (a stage) is never
+current, so it is plainer still. Both end into the invocation's list, and the
+``SpanRecorder`` that started them reports them (``recorder``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
+
+from traced_asgi_lambda.telemetry.span_data import SpanData
+
+if TYPE_CHECKING:
+    from opentelemetry.util import types
+
+    from traced_asgi_lambda.telemetry.recorder import SpanRecorder
+
+__all__ = ["DeferredSpan", "RecordedSpan", "exception_attributes"]
+
+_UNSET = Status(StatusCode.UNSET)
+
+
+class RecordedSpan(trace.Span):
+    """An API span kept as plain data until it ends. Safe to end from another thread once."""
+
+    __slots__ = (
+        "_attributes",
+        "_context",
+        "_end",
+        "_ended",
+        "_events",
+        "_kind",
+        "_later",
+        "_links",
+        "_name",
+        "_parent",
+        "_recorder",
+        "_sink",
+        "_start",
+        "_status",
+    )
+
+    def __init__(
+        self,
+        recorder: SpanRecorder,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[Link],
+        sink: list[Any] | None = None,
+    ) -> None:
+        self._recorder = recorder
+        self._sink = sink
+        self._end = 0
+        self._later: list[Callable[[], Mapping[str, Any]]] = []
+        self._name = name
+        self._context = context
+        self._parent = parent
+        self._kind = kind
+        self._attributes = attributes
+        self._links = links
+        self._events: list[Event] = []
+        self._status = Status(StatusCode.UNSET)
+        self._start = time.time_ns()
+        self._ended = threading.Lock()
+
+    def get_span_context(self) -> SpanContext:
+        return self._context
+
+    def is_recording(self) -> bool:
+        return not self._ended.locked()
+
+    def set_attribute(self, key: str, value: types.AnyValue) -> None:
+        self._attributes[key] = value
+
+    def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
+        self._attributes.update(attributes)
+
+    def set_attributes_later(self, compute: Callable[[], Mapping[str, Any]]) -> None:
+        """Attributes computed when the span is reported, not now; any set directly win.
+
+        For attributes derived from data that does not change (the request scope): in
+        after-response mode computing them then keeps the work off the response.
+        """
+        self._later.append(compute)
+
+    def update_name(self, name: str) -> None:
+        self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        # The SDK's rule: once OK, a span's status does not change.
+        if self._status.status_code is not StatusCode.OK:
+            self._status = status if isinstance(status, Status) else Status(status, description)
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+
+    def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
+        self._links = [*self._links, Link(context, attributes)]
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if not self._ended.acquire(blocking=False):
+            return  # already ended (a timeout report and the handler may both try)
+        self._end = end_time or time.time_ns()
+        if self._sink is not None:
+            self._sink.append(self)  # reported with the stage spans
+        else:
+            self._recorder.processor.on_end(self.readable())
+
+    def _final_attributes(self) -> dict[str, Any]:
+        attributes = self._attributes
+        if self._later:
+            attributes = {}
+            for compute in self._later:
+                attributes.update(compute())
+            attributes.update(self._attributes)
+        return attributes
+
+    def data(self) -> SpanData:
+        """The ended span as SpanData, for a processor that takes it."""
+        context, parent, recorder = self._context, self._parent, self._recorder
+        return SpanData.make(
+            context.trace_id,
+            context.span_id,
+            context.trace_state,
+            None if parent is None else parent.span_id,
+            parent is not None and parent.is_remote,
+            self._name,
+            self._kind,
+            self._start,
+            self._end,
+            self._final_attributes(),
+            self._events,
+            self._links,
+            self._status,
+            recorder.resource,
+            recorder.scope,
+        )
+
+    def readable(self) -> ReadableSpan:
+        """The ended span as the SDK's processors take it."""
+        attributes = self._final_attributes()
+        recorder = self._recorder
+        return ReadableSpan(
+            self._name,
+            context=self._context,
+            parent=self._parent,
+            resource=recorder.resource,
+            attributes=attributes,
+            events=self._events,
+            links=self._links,
+            kind=self._kind,
+            status=self._status,
+            start_time=self._start,
+            end_time=self._end,
+            instrumentation_scope=recorder.scope,
+        )
+
+    def __repr__(self) -> str:
+        return f"RecordedSpan({self._name!r}, {self._context!r})"
+
+
+def exception_attributes(
+    exception: BaseException, extra: types.Attributes, escaped: bool
+) -> dict[str, Any]:
+    """The exception event of the OTel exceptions conventions, as the SDK writes it."""
+    event: dict[str, Any] = {
+        "exception.type": _type_name(exception),
+        "exception.message": str(exception),
+        "exception.stacktrace": "".join(traceback.format_exception(exception)),
+        "exception.escaped": str(escaped),
+    }
+    if extra:
+        event.update(extra)
+    return event
+
+
+class DeferredSpan:
+    """A stage span kept as plain data until the invocation reports, then a ReadableSpan.
+
+    Stage spans are never current (the app's spans are children of the root), so nothing
+    needs their ids while the request runs: ids, SpanContext and ReadableSpan are made in
+    :meth:`SpanRecorder.report`, which in after-response mode runs once the response is out.
+    """
+
+    __slots__ = ("attributes", "end_time", "events", "name", "parent", "sink", "start", "status")
+
+    def __init__(
+        self, parent: trace.Span, name: str, attributes: dict[str, Any], sink: list[DeferredSpan]
+    ) -> None:
+        self.parent = parent
+        self.name = name
+        self.attributes = attributes
+        self.sink = sink
+        self.events: list[Event] = []
+        self.status = _UNSET
+        self.end_time: int | None = None
+        self.start = time.time_ns()
+
+    def is_recording(self) -> bool:
+        return self.end_time is None
+
+    def set_attribute(self, key: str, value: types.AnyValue) -> None:
+        self.attributes[key] = value
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        self.status = status if isinstance(status, Status) else Status(status, description)
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        self.events.append(Event(name, attributes, timestamp or time.time_ns()))
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self.end_time is None:
+            self.end_time = end_time or time.time_ns()
+            self.sink.append(self)
+
+
+_UNSET = Status(StatusCode.UNSET)
+
+
+def _type_name(exception: BaseException) -> str:
+    cls = type(exception)
+    return (
+        cls.__qualname__
+        if cls.__module__ in ("builtins", "")
+        else f"{cls.__module__}.{cls.__qualname__}"
+    )
