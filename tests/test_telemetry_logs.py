@@ -21,13 +21,10 @@ from fastapi import FastAPI, Request
 from tests.conftest import load_event
 from traced_asgi_lambda import ConfigurationError, LambdaAdapter
 from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_event, to_http
-from traced_asgi_lambda.telemetry.logs import (
-    InvocationLogger,
-    NullLogger,
-    correlation_id_of,
-    logs_enabled,
-    resolve_level,
-)
+from traced_asgi_lambda.telemetry.log_context import correlation_id_of
+from traced_asgi_lambda.telemetry.log_settings import logs_enabled, resolve_level
+from traced_asgi_lambda.telemetry.logs import InvocationLogger
+from traced_asgi_lambda.telemetry.null import NullLogger
 from traced_asgi_lambda.telemetry.outcome import Outcome
 from traced_asgi_lambda.telemetry.redaction import (
     DEFAULT_REDACTED_HEADERS,

@@ -74,7 +74,7 @@ _CONSOLE_DROPPED = frozenset(
 
 
 class InvocationState(Protocol):
-    """What the chain reads from the running invocation (``logs.InvocationToken``)."""
+    """What the chain reads from the running invocation (``log_context.InvocationToken``)."""
 
     head: dict[str, Any]  # after ``service``: cold_start ... correlation_id
     tail: dict[str, Any]  # the last keys of a line

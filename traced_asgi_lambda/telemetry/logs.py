@@ -33,11 +33,18 @@ import random
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TextIO
 
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.telemetry import log_processors as lp
+from traced_asgi_lambda.telemetry.log_context import (
+    InvocationToken,
+    bind_contextvars,
+    correlation_id_of,
+    xray_root,
+)
+from traced_asgi_lambda.telemetry.log_settings import in_lambda, resolve_level
 from traced_asgi_lambda.telemetry.outcome import STAGES, Outcome
 from traced_asgi_lambda.telemetry.redaction import (
     DEFAULT_REDACTED_HEADERS,
@@ -50,107 +57,9 @@ if TYPE_CHECKING:
 
     from traced_asgi_lambda.types import LambdaContext
 
-__all__ = [
-    "InvocationLogger",
-    "InvocationToken",
-    "NullLogger",
-    "access_message",
-    "correlation_id_of",
-    "in_lambda",
-    "logs_enabled",
-    "resolve_level",
-]
+__all__ = ["InvocationLogger", "access_message"]
 
 DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
-_OFF = frozenset({"off", "false", "0", "no", "none", "disabled"})
-
-
-def logs_enabled(environ: Mapping[str, str], setting: bool | None = None) -> bool:
-    """``setting`` if given; else on unless ``TRACED_ASGI_LAMBDA_LOGS=off`` (or false, 0)."""
-    if setting is not None:
-        return setting
-    return environ.get("TRACED_ASGI_LAMBDA_LOGS", "").strip().lower() not in _OFF
-
-
-def in_lambda(environ: Mapping[str, str]) -> bool:
-    """Whether the runtime's variables are set ("Defined runtime environment variables")."""
-    return bool(environ.get("AWS_LAMBDA_FUNCTION_NAME") or environ.get("AWS_EXECUTION_ENV"))
-
-
-def resolve_level(level: str | int | None, environ: Mapping[str, str]) -> int:
-    """The level number; an unreadable variable is skipped, an unreadable argument refused."""
-    for name, value in (
-        ("AWS_LAMBDA_LOG_LEVEL", environ.get("AWS_LAMBDA_LOG_LEVEL")),
-        ("level", level),
-        ("POWERTOOLS_LOG_LEVEL", environ.get("POWERTOOLS_LOG_LEVEL")),
-        ("LOG_LEVEL", environ.get("LOG_LEVEL")),
-    ):
-        if value is None or value == "":
-            continue
-        if (number := lp.parse_level(value)) is not None:
-            return number
-        if name == "level":
-            raise ConfigurationError(
-                "Expected level to be one of DEBUG, INFO, WARNING (or WARN), ERROR, "
-                f"CRITICAL (or FATAL), or a positive number, but got {value!r}."
-            )
-    return INFO
-
-
-def correlation_id_of(event: object) -> str | None:
-    """The event's own request id, read where Powertools' ``correlation_paths`` read it."""
-    if not isinstance(event, Mapping):
-        return None
-    context = event.get("requestContext")  # API Gateway REST and HTTP, function URLs
-    if isinstance(context, Mapping) and isinstance(context.get("requestId"), str):
-        return str(context["requestId"])
-    records = event.get("Records")  # Lambda@Edge
-    if isinstance(records, list) and records and isinstance(records[0], Mapping):
-        config = (records[0].get("cf") or {}).get("config") or {}
-        return config.get("requestId") if isinstance(config.get("requestId"), str) else None
-    headers = event.get("headers") or event.get("multiValueHeaders")  # ALB, VPC Lattice
-    for name, value in headers.items() if isinstance(headers, Mapping) else ():
-        if isinstance(name, str) and name.lower() == "x-amzn-trace-id":
-            value = value[0] if isinstance(value, list) and value else value
-            return value if isinstance(value, str) else None
-    return None
-
-
-def _xray_root(header: str | None) -> str | None:
-    """``1-5759e988-bd862e3fe1be46a994272793`` from ``Root=...;Parent=...;Sampled=1``."""
-    for part in (header or "").split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == "Root" and value:
-            return value
-    return None
-
-
-class InvocationToken:
-    """Returned by ``bind_invocation`` for ``end_invocation``; opaque to callers."""
-
-    __slots__ = (
-        "buffer",
-        "buffered",
-        "contextvars",
-        "ended",
-        "head",
-        "min_level",
-        "own_token",
-        "record",
-        "sink",
-        "tail",
-    )
-
-    def __init__(self, head: dict[str, Any], tail: dict[str, Any]) -> None:
-        self.head, self.tail = head, tail
-        self.record: dict[str, Any] = {}
-        self.buffer: deque[str] | None = None
-        self.buffered = 0
-        self.contextvars: list[Mapping[str, Token[Any]]] = []
-        self.own_token: Token[InvocationToken | None] | None = None
-        self.sink: lp.StreamSink | None = None  # where this invocation's lines go
-        self.min_level = INFO
-        self.ended = False
 
 
 class InvocationLogger:
@@ -369,7 +278,7 @@ class InvocationLogger:
             ids["span_id"] = span_id
         # The runtime sets _X_AMZN_TRACE_ID per invocation: read it now, from the live
         # mapping given at construction (os.environ in Lambda).
-        xray = _xray_root(self.environ.get("_X_AMZN_TRACE_ID"))
+        xray = xray_root(self.environ.get("_X_AMZN_TRACE_ID"))
         token = InvocationToken(head, {"xray_trace_id": xray, **ids} if xray else ids)
         token.record = {"function_request_id": request_id, **ids}
         if self.sample_rate and self._sampled():
@@ -379,7 +288,7 @@ class InvocationLogger:
             token.buffer = deque(maxlen=self.buffer_size)
         else:
             token.min_level, token.sink = self.level, self._sink
-        if (bound := _bind_contextvars(**shared, **ids)) is not None:
+        if (bound := bind_contextvars(**shared, **ids)) is not None:
             token.contextvars.append(bound)
         token.own_token = self._current.set(token)
         return token
@@ -409,7 +318,7 @@ class InvocationLogger:
         if token is not None and ids:
             token.tail.update(ids)
             token.record.update(ids)
-            if (bound := _bind_contextvars(**ids)) is not None:
+            if (bound := bind_contextvars(**ids)) is not None:
                 token.contextvars.append(bound)
 
     def end_invocation(self, token: InvocationToken | None, *, failed: bool) -> None:
@@ -443,37 +352,6 @@ class InvocationLogger:
             self._global = None
 
 
-class NullLogger:
-    """Logs turned off: the same methods, doing nothing."""
-
-    __slots__ = ()
-
-    def debug(self, msg: str, *args: object, **kw: Any) -> None:
-        return None
-
-    info = warning = error = debug
-
-    def exception(self, msg: str, exc: BaseException | None = None, *a: object, **k: Any) -> None:
-        return None
-
-    def access(self, outcome: Outcome) -> None:
-        return None
-
-    stages = access
-
-    def bind_invocation(self, context: LambdaContext, **kw: Any) -> InvocationToken | None:
-        return None
-
-    def bind_trace(self, trace_id: str | None, span_id: str | None) -> None:
-        return None
-
-    def end_invocation(self, token: InvocationToken | None, *, failed: bool) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 # Every key access() may write, for the check of which ones the redactor may rewrite.
 _ACCESS_KEYS = (
     "method",
@@ -493,19 +371,6 @@ _ACCESS_KEYS = (
     "trace_id",
     "span_id",
 )
-
-
-def _bind_contextvars(**keys: Any) -> Mapping[str, Token[Any]] | None:
-    """structlog's ``bind_contextvars(**keys)`` if the process has imported structlog, else None.
-
-    Checked on each invocation, so an app that imports structlog late gets the keys from
-    its next invocation on.
-    """
-    module = sys.modules.get("structlog.contextvars")
-    if module is None:
-        return None
-    tokens: Mapping[str, Token[Any]] = module.bind_contextvars(**keys)
-    return tokens
 
 
 def access_message(outcome: Outcome) -> str:

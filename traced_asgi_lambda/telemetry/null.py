@@ -1,16 +1,23 @@
-"""The invocation used when every signal is off: every hook does nothing, cheaply.
+"""Stand-ins for what is off: every hook does nothing, cheaply.
 
-It has the same methods as invocation.Invocation, so the adapter runs one code path with
-telemetry on or off, and this module imports nothing from OpenTelemetry.
+``NullInvocation`` has the same methods as invocation.Invocation, so the adapter runs one
+code path with telemetry on or off; ``NullLogger`` those of logs.InvocationLogger, for an
+invocation traced or measured with logs off. This module imports nothing from
+OpenTelemetry or structlog.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["NULL_INVOCATION", "NullInvocation", "NullSpan"]
+if TYPE_CHECKING:
+    from traced_asgi_lambda.telemetry.log_context import InvocationToken
+    from traced_asgi_lambda.telemetry.outcome import Outcome
+    from traced_asgi_lambda.types import LambdaContext
+
+__all__ = ["NULL_INVOCATION", "NullInvocation", "NullLogger", "NullSpan"]
 
 
 class NullSpan:
@@ -61,3 +68,34 @@ class NullInvocation:
 
 
 NULL_INVOCATION = NullInvocation()
+
+
+class NullLogger:
+    """Logs turned off: the same methods, doing nothing."""
+
+    __slots__ = ()
+
+    def debug(self, msg: str, *args: object, **kw: Any) -> None:
+        return None
+
+    info = warning = error = debug
+
+    def exception(self, msg: str, exc: BaseException | None = None, *a: object, **k: Any) -> None:
+        return None
+
+    def access(self, outcome: Outcome) -> None:
+        return None
+
+    stages = access
+
+    def bind_invocation(self, context: LambdaContext, **kw: Any) -> InvocationToken | None:
+        return None
+
+    def bind_trace(self, trace_id: str | None, span_id: str | None) -> None:
+        return None
+
+    def end_invocation(self, token: InvocationToken | None, *, failed: bool) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

@@ -54,7 +54,8 @@ def telemetry_for(
     service = service_name(options, environ)
     log: Any = None
     if options.logs is not False:
-        from traced_asgi_lambda.telemetry.logs import InvocationLogger, logs_enabled
+        from traced_asgi_lambda.telemetry.log_settings import logs_enabled
+        from traced_asgi_lambda.telemetry.logs import InvocationLogger
 
         if logs_enabled(environ, options.logs):
             log = InvocationLogger(
@@ -96,7 +97,7 @@ def telemetry_for(
     if log is None and tracing is None and emf is None:
         return None
     from traced_asgi_lambda.telemetry.invocation import Telemetry
-    from traced_asgi_lambda.telemetry.logs import NullLogger
+    from traced_asgi_lambda.telemetry.null import NullLogger
 
     writer: Any = log if log is not None else NullLogger()  # the same methods, no output
 
