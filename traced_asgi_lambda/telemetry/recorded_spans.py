@@ -9,6 +9,7 @@ current, so it is plainer still. Both end into the invocation's list, and the
 
 from __future__ import annotations
 
+import abc
 import threading
 import time
 import traceback
@@ -31,7 +32,28 @@ __all__ = ["DeferredSpan", "RecordedSpan", "exception_attributes"]
 _UNSET = Status(StatusCode.UNSET)
 
 
-class RecordedSpan(trace.Span):
+class _RecordsExceptions(abc.ABC):
+    """``record_exception`` as the SDK writes it, as an ``exception`` event (OTel exceptions
+    conventions), for the recorded span types; each has its own ``add_event``."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None: ...
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
+
+
+class RecordedSpan(_RecordsExceptions, trace.Span):
     """An API span kept as plain data until it ends. Safe to end from another thread once."""
 
     __slots__ = (
@@ -113,15 +135,6 @@ class RecordedSpan(trace.Span):
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
         self._links = [*self._links, Link(context, attributes)]
 
-    def record_exception(
-        self,
-        exception: BaseException,
-        attributes: types.Attributes = None,
-        timestamp: int | None = None,
-        escaped: bool = False,
-    ) -> None:
-        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
-
     def end(self, end_time: int | None = None) -> None:
         if not self._ended.acquire(blocking=False):
             return  # already ended (a timeout report and the handler may both try)
@@ -143,7 +156,7 @@ class RecordedSpan(trace.Span):
     def data(self) -> SpanData:
         """The ended span as SpanData, for a processor that takes it."""
         context, parent, recorder = self._context, self._parent, self._recorder
-        return SpanData.make(
+        return SpanData(
             context.trace_id,
             context.span_id,
             context.trace_state,
@@ -199,7 +212,7 @@ def exception_attributes(
     return event
 
 
-class DeferredSpan:
+class DeferredSpan(_RecordsExceptions):
     """A stage span kept as plain data until the invocation reports, then a ReadableSpan.
 
     Stage spans are never current (the app's spans are children of the root), so nothing
@@ -234,15 +247,6 @@ class DeferredSpan:
         self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
     ) -> None:
         self.events.append(Event(name, attributes, timestamp or time.time_ns()))
-
-    def record_exception(
-        self,
-        exception: BaseException,
-        attributes: types.Attributes = None,
-        timestamp: int | None = None,
-        escaped: bool = False,
-    ) -> None:
-        self.add_event("exception", exception_attributes(exception, attributes, escaped), timestamp)
 
     def end(self, end_time: int | None = None) -> None:
         if self.end_time is None:

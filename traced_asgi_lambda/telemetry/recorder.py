@@ -179,7 +179,7 @@ class SpanRecorder:
             if parent is None or span.end_time is None or not parent.trace_flags.sampled:
                 continue
             out.append(
-                SpanData.make(
+                SpanData(
                     parent.trace_id,
                     new_id(),
                     parent.trace_state,

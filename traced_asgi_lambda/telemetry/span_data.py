@@ -51,37 +51,6 @@ class SpanData:
         "trace_state",
     )
 
-    def __init__(
-        self,
-        *,
-        trace_id: int,
-        span_id: int,
-        trace_state: TraceState | None,
-        parent_id: int | None,
-        parent_remote: bool,
-        name: str,
-        kind: SpanKind,
-        start: int | None,
-        end: int | None,
-        attributes: Mapping[str, Any] | None,
-        events: Sequence[Event],
-        links: Sequence[Link],
-        status: Status | None,
-        resource: Resource,
-        scope: InstrumentationScope | None,
-        dropped_attributes: int = 0,
-        dropped_events: int = 0,
-        dropped_links: int = 0,
-    ) -> None:
-        self.trace_id, self.span_id, self.trace_state = trace_id, span_id, trace_state
-        self.parent_id, self.parent_remote = parent_id, parent_remote
-        self.name, self.kind, self.start, self.end = name, kind, start, end
-        self.attributes, self.events, self.links = attributes, events, links
-        self.status, self.resource, self.scope = status, resource, scope
-        self.dropped_attributes = dropped_attributes
-        self.dropped_events = dropped_events
-        self.dropped_links = dropped_links
-
     @classmethod
     def of(cls, span: ReadableSpan) -> SpanData:
         """The data of any ``ReadableSpan``.
@@ -102,7 +71,7 @@ class SpanData:
                 pass
         context, parent = span.context, span.parent
         assert context is not None, "an ended span has a context"
-        return cls(
+        data = cls(
             trace_id=context.trace_id,
             span_id=context.span_id,
             trace_state=context.trace_state,
@@ -118,16 +87,17 @@ class SpanData:
             status=span.status,
             resource=span.resource,
             scope=span.instrumentation_scope,
-            dropped_attributes=span.dropped_attributes,
-            dropped_events=span.dropped_events,
-            dropped_links=span.dropped_links,
         )
+        data.dropped_attributes = span.dropped_attributes
+        data.dropped_events = span.dropped_events
+        data.dropped_links = span.dropped_links
+        return data
 
     @classmethod
     def _of_fields(cls, span: ReadableSpan, values: Mapping[str, Any]) -> SpanData:
         context, parent = values["_context"], values["_parent"]
         attributes, events, links = values["_attributes"], values["_events"], values["_links"]
-        data = cls.make(
+        data = cls(
             context.trace_id,
             context.span_id,
             context.trace_state,
@@ -152,9 +122,8 @@ class SpanData:
             data.dropped_links = span.dropped_links
         return data
 
-    @classmethod
-    def make(
-        cls,
+    def __init__(
+        self,
         trace_id: int,
         span_id: int,
         trace_state: TraceState | None,
@@ -170,17 +139,12 @@ class SpanData:
         status: Status | None,
         resource: Resource,
         scope: InstrumentationScope | None,
-    ) -> SpanData:
-        """The constructor with positional arguments and nothing dropped, for hot paths.
-
-        Keyword arguments cost about a third of building one; callers that make one per
-        span (``of``, the recorder) pass them in this order.
-        """
-        data = cls.__new__(cls)
-        data.trace_id, data.span_id, data.trace_state = trace_id, span_id, trace_state
-        data.parent_id, data.parent_remote = parent_id, parent_remote
-        data.name, data.kind, data.start, data.end = name, kind, start, end
-        data.attributes, data.events, data.links = attributes, events, links
-        data.status, data.resource, data.scope = status, resource, scope
-        data.dropped_attributes = data.dropped_events = data.dropped_links = 0
-        return data
+    ) -> None:
+        # Positional on purpose: one is built per span on the hot path, and keyword
+        # arguments would cost about a third of it. Dropped counts start at 0.
+        self.trace_id, self.span_id, self.trace_state = trace_id, span_id, trace_state
+        self.parent_id, self.parent_remote = parent_id, parent_remote
+        self.name, self.kind, self.start, self.end = name, kind, start, end
+        self.attributes, self.events, self.links = attributes, events, links
+        self.status, self.resource, self.scope = status, resource, scope
+        self.dropped_attributes = self.dropped_events = self.dropped_links = 0
