@@ -167,26 +167,34 @@ class SpanRecorder:
         new_id, resource, scope = self.ids.generate_span_id, self.resource, self.scope
         out: list[SpanData] = []
         root: Any = None
-        parent: SpanContext | None = None
+        sampled = False
+        trace_id = parent_id = 0
+        trace_state = None
+        internal = SpanKind.INTERNAL
         for span in spans:
             if isinstance(span, RecordedSpan):
                 if span.get_span_context().trace_flags.sampled:
                     out.append(span.data())
                 continue
-            if span.parent is not root:
+            if span.parent is not root:  # an invocation's stages share one root: read it once
                 root = span.parent
-                parent = root.get_span_context() if isinstance(root, RecordedSpan) else None
-            if parent is None or span.end_time is None or not parent.trace_flags.sampled:
+                sampled = isinstance(root, RecordedSpan)
+                if sampled:
+                    parent = root.get_span_context()
+                    sampled = parent.trace_flags.sampled
+                    trace_id, trace_state = parent.trace_id, parent.trace_state
+                    parent_id = parent.span_id
+            if not sampled or span.end_time is None:
                 continue
             out.append(
                 SpanData(
-                    parent.trace_id,
+                    trace_id,
                     new_id(),
-                    parent.trace_state,
-                    parent.span_id,
+                    trace_state,
+                    parent_id,
                     False,
                     span.name,
-                    SpanKind.INTERNAL,
+                    internal,
                     span.start,
                     span.end_time,
                     span.attributes,
