@@ -33,7 +33,9 @@ class CapturingExporter(SpanExporter):
         self.bodies: list[bytes] = []
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.kinds += [type(span).__name__ for span in spans]
+        self.kinds += [
+            "SpanData" if isinstance(span, SpanData) else type(span).__name__ for span in spans
+        ]
         self.bodies.append(encode_spans(spans))
         return SpanExportResult.SUCCESS
 
@@ -128,7 +130,7 @@ def test_span_data_of_an_sdk_span_reads_what_its_properties_return() -> None:
         data = SpanData.of(span)
         assert (data.trace_id, data.span_id) == (span.context.trace_id, span.context.span_id)
         assert data.parent_id == (span.parent.span_id if span.parent else None)
-        assert (data.name, data.kind, data.start, data.end) == (
+        assert (data.name, data.kind, data.start_time, data.end_time) == (
             span.name,
             span.kind,
             span.start_time,

@@ -207,9 +207,9 @@ def _span(span: SpanData, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearr
     # (``_value_`` is the member's value, as ``value`` returns it, without the descriptor.)
     out.append(_SPAN_KIND)
     out.append(span.kind._value_ + 1)
-    if start := span.start:
+    if start := span.start_time:
         out += _FIXED64.pack(0x39, start)
-    if end := span.end:
+    if end := span.end_time:
         out += _FIXED64.pack(0x41, end)
     _put_attributes(out, _SPAN_ATTRIBUTES, span.attributes, pairs)
     if dropped := span.dropped_attributes:

@@ -95,7 +95,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         self._attributes = attributes
         self._links = links
         self._events: list[Event] = []
-        self._status = Status(StatusCode.UNSET)
+        self._status = _UNSET  # immutable, shared: set_status replaces it
         self._start = time.time_ns()
         self._ended = threading.Lock()
 
@@ -145,12 +145,12 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
             self._recorder.processor.on_end(self.readable())
 
     def _final_attributes(self) -> dict[str, Any]:
-        attributes = self._attributes
-        if self._later:
-            attributes = {}
-            for compute in self._later:
-                attributes.update(compute())
-            attributes.update(self._attributes)
+        if not self._later:
+            return self._attributes
+        attributes = dict(self._later[0]())  # lowest precedence: set directly wins
+        for compute in self._later[1:]:
+            attributes.update(compute())
+        attributes.update(self._attributes)
         return attributes
 
     def data(self) -> SpanData:
@@ -212,27 +212,31 @@ def exception_attributes(
     return event
 
 
-class DeferredSpan(_RecordsExceptions):
-    """A stage span kept as plain data until the invocation reports, then a ReadableSpan.
+class DeferredSpan(SpanData, _RecordsExceptions):
+    """A stage span kept as plain data until the invocation reports.
 
     Stage spans are never current (the app's spans are children of the root), so nothing
-    needs their ids while the request runs: ids, SpanContext and ReadableSpan are made in
-    :meth:`SpanRecorder.report`, which in after-response mode runs once the response is out.
+    needs their ids while the request runs: :meth:`SpanRecorder.report` (after the response,
+    in after-response mode) fills in the ids, resource and scope, and hands the span on as
+    the SpanData it is, or builds a ReadableSpan from it for other processors.
     """
 
-    __slots__ = ("attributes", "end_time", "events", "name", "parent", "sink", "start", "status")
+    __slots__ = ("parent", "sink")
+    attributes: dict[str, Any]  # its own dict while the stage runs
+    events: list[Event]
 
     def __init__(
-        self, parent: trace.Span, name: str, attributes: dict[str, Any], sink: list[DeferredSpan]
+        self, parent: trace.Span, name: str, attributes: dict[str, Any], sink: list[Any]
     ) -> None:
+        # Only what the stage itself knows; the rest of SpanData is set when reported.
         self.parent = parent
         self.name = name
         self.attributes = attributes
         self.sink = sink
-        self.events: list[Event] = []
+        self.events = []
         self.status = _UNSET
-        self.end_time: int | None = None
-        self.start = time.time_ns()
+        self.end_time = None
+        self.start_time = time.time_ns()
 
     def is_recording(self) -> bool:
         return self.end_time is None
@@ -252,9 +256,6 @@ class DeferredSpan(_RecordsExceptions):
         if self.end_time is None:
             self.end_time = end_time or time.time_ns()
             self.sink.append(self)
-
-
-_UNSET = Status(StatusCode.UNSET)
 
 
 def _type_name(exception: BaseException) -> str:

@@ -136,7 +136,7 @@ class SpanRecorder:
                     events=span.events,
                     kind=SpanKind.INTERNAL,
                     status=span.status,
-                    start_time=span.start,
+                    start_time=span.start_time,
                     end_time=span.end_time,
                     instrumentation_scope=scope,
                 )
@@ -186,25 +186,12 @@ class SpanRecorder:
                     parent_id = parent.span_id
             if not sampled or span.end_time is None:
                 continue
-            out.append(
-                SpanData(
-                    trace_id,
-                    new_id(),
-                    trace_state,
-                    parent_id,
-                    False,
-                    span.name,
-                    internal,
-                    span.start,
-                    span.end_time,
-                    span.attributes,
-                    span.events,
-                    (),
-                    span.status,
-                    resource,
-                    scope,
-                )
-            )
+            # The stage span is SpanData already: what it did not know until now.
+            span.trace_id, span.span_id, span.trace_state = trace_id, new_id(), trace_state
+            span.parent_id, span.parent_remote, span.kind = parent_id, False, internal
+            span.links, span.resource, span.scope = (), resource, scope
+            span.dropped_attributes = span.dropped_events = span.dropped_links = 0
+            out.append(span)
         return out
 
 

@@ -35,7 +35,7 @@ class SpanData:
         "dropped_attributes",
         "dropped_events",
         "dropped_links",
-        "end",
+        "end_time",
         "events",
         "kind",
         "links",
@@ -45,7 +45,7 @@ class SpanData:
         "resource",
         "scope",
         "span_id",
-        "start",
+        "start_time",
         "status",
         "trace_id",
         "trace_state",
@@ -79,8 +79,8 @@ class SpanData:
             parent_remote=parent is not None and parent.is_remote,
             name=span.name,
             kind=span.kind,
-            start=span.start_time,
-            end=span.end_time,
+            start_time=span.start_time,
+            end_time=span.end_time,
             attributes=span.attributes,
             events=span.events,
             links=span.links,
@@ -131,8 +131,8 @@ class SpanData:
         parent_remote: bool,
         name: str,
         kind: SpanKind,
-        start: int | None,
-        end: int | None,
+        start_time: int | None,
+        end_time: int | None,
         attributes: Mapping[str, Any] | None,
         events: Sequence[Event],
         links: Sequence[Link],
@@ -144,7 +144,8 @@ class SpanData:
         # arguments would cost about a third of it. Dropped counts start at 0.
         self.trace_id, self.span_id, self.trace_state = trace_id, span_id, trace_state
         self.parent_id, self.parent_remote = parent_id, parent_remote
-        self.name, self.kind, self.start, self.end = name, kind, start, end
+        self.name, self.kind = name, kind
+        self.start_time, self.end_time = start_time, end_time
         self.attributes, self.events, self.links = attributes, events, links
         self.status, self.resource, self.scope = status, resource, scope
         self.dropped_attributes = self.dropped_events = self.dropped_links = 0
