@@ -32,14 +32,14 @@ class CapturingExporter(SpanExporter):
         self.kinds: list[str] = []
         self.bodies: list[bytes] = []
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+    def export(self, spans: Sequence[ReadableSpan | SpanData]) -> SpanExportResult:
         self.kinds += [
             "SpanData" if isinstance(span, SpanData) else type(span).__name__ for span in spans
         ]
         self.bodies.append(encode_spans(spans))
         return SpanExportResult.SUCCESS
 
-    def export_within(self, spans: Sequence[ReadableSpan], seconds: float) -> bool:
+    def export_within(self, spans: Sequence[ReadableSpan | SpanData], seconds: float) -> bool:
         return self.export(spans) is SpanExportResult.SUCCESS
 
 
