@@ -257,3 +257,38 @@ def test_an_app_with_its_own_logging_keeps_it(
     assert "from structlog" not in captured.stream.getvalue()
     assert "from stdlib" not in captured.stream.getvalue()
     assert "GET /hello" not in app_stream.getvalue() + stdlib_stream.getvalue()
+
+
+class BufferedStream(io.StringIO):
+    """A stream that, like a piped stdout, only delivers what has been flushed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered = 0
+
+    def flush(self) -> None:
+        self.delivered = len(self.getvalue())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({}, id="logs-on"),
+        pytest.param({"logs": False}, id="logs-off"),
+        pytest.param({"log_level": "WARNING"}, id="logs-above-info"),
+    ],
+)
+def test_every_line_of_a_call_is_flushed_when_it_returns(
+    options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EMF lines are not left in a buffered stream: the access line's flush or their own."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orders")
+    for name in ("TRACED_ASGI_LAMBDA_LOGS", "TRACED_ASGI_LAMBDA_METRICS", "AWS_LAMBDA_LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    stream = BufferedStream()
+    telemetry = TelemetryOptions(stream=stream, **options)
+    with LambdaAdapter(starlette_app, telemetry=telemetry) as handler:
+        handler(build_event("http-api", HttpRequest("GET", "/route-info/3")), LocalContext("f"))
+        written = stream.getvalue()
+        assert '"_aws"' in written  # the EMF lines were written
+        assert stream.delivered == len(written)

@@ -171,11 +171,17 @@ class EmfMetrics:
         # adding it now means no call ever changes the serialiser.
         self._serializer.add_dimension(DIM_SERVICE, service)
 
-    def emit(self, outcome: Outcome) -> None:
-        """Write the invocation's metrics; a failure is counted and logged once, never raised."""
+    def emit(self, outcome: Outcome, *, flush: bool = True) -> None:
+        """Write the invocation's metrics; a failure is counted and logged once, never raised.
+
+        ``flush=False`` leaves flushing the stream to a line written right after.
+        """
         try:
             text = self.render(outcome)
-            (self.stream or sys.stdout).write(text)
+            stream = self.stream or sys.stdout
+            stream.write(text)
+            if flush:
+                stream.flush()
         except Exception as exc:  # telemetry must never fail the invocation
             self.failures += 1
             if self.failures == 1:

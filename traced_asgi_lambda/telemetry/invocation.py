@@ -11,6 +11,7 @@ header never changes a response.
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import time
 from collections.abc import Mapping, MutableMapping
@@ -173,10 +174,13 @@ class Telemetry:
         """The stage spans, access line, stage line, EMF and OpenTelemetry metrics of a call."""
         if self.tracing is not None:
             self.tracing.report(pending)
+        if self.emf is not None:
+            # Before the access line, whose write flushes the stream for both; EMF flushes
+            # itself only when no log line will follow (logs off, or above INFO). A line
+            # left in a buffered stdout would reach CloudWatch only with the next flush.
+            self.emf.emit(outcome, flush=not self.log.enabled_for(logging.INFO))
         self.log.access(outcome)
         self.log.stages(outcome)
-        if self.emf is not None:
-            self.emf.emit(outcome)
         if self.meters is not None:
             self.meters.record(outcome)
             self.meters.flush(budget)

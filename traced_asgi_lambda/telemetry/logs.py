@@ -179,6 +179,10 @@ class InvocationLogger:
             line = processor(sink, method, line)
         getattr(sink, method)(line)
 
+    def enabled_for(self, level: int) -> bool:
+        """Whether a line at ``level`` would be written now (in this invocation's context)."""
+        return self._enabled(level)
+
     def _enabled(self, level: int) -> bool:
         token = self._current.get()
         return level >= (self.level if token is None else token.min_level)

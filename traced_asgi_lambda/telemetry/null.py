@@ -86,6 +86,9 @@ class NullLogger:
     def access(self, outcome: Outcome) -> None:
         return None
 
+    def enabled_for(self, level: int) -> bool:
+        return False
+
     stages = access
 
     def bind_invocation(self, context: LambdaContext, **kw: Any) -> InvocationToken | None:
