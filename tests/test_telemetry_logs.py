@@ -21,8 +21,6 @@ from fastapi import FastAPI, Request
 from tests.conftest import load_event
 from traced_asgi_lambda import ConfigurationError, LambdaAdapter
 from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_event, to_http
-from traced_asgi_lambda.telemetry.log_context import correlation_id_of
-from traced_asgi_lambda.telemetry.log_settings import logs_enabled, resolve_level
 from traced_asgi_lambda.telemetry.logs import InvocationLogger
 from traced_asgi_lambda.telemetry.null import NullLogger
 from traced_asgi_lambda.telemetry.outcome import Outcome
@@ -233,48 +231,6 @@ def test_a_broken_stream_never_raises() -> None:
 
 
 # --- levels and format -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("environ", "level", "expected"),
-    [
-        pytest.param({}, None, logging.INFO, id="default-info"),
-        pytest.param({"LOG_LEVEL": "debug"}, None, logging.DEBUG, id="log-level"),
-        pytest.param(
-            {"POWERTOOLS_LOG_LEVEL": "ERROR", "LOG_LEVEL": "DEBUG"},
-            None,
-            logging.ERROR,
-            id="powertools-over-log-level",
-        ),
-        pytest.param(
-            {"AWS_LAMBDA_LOG_LEVEL": "WARN", "POWERTOOLS_LOG_LEVEL": "DEBUG"},
-            None,
-            logging.WARNING,
-            id="alc-over-powertools",
-        ),
-        pytest.param({"AWS_LAMBDA_LOG_LEVEL": "FATAL"}, None, logging.CRITICAL, id="alc-fatal"),
-        pytest.param({"AWS_LAMBDA_LOG_LEVEL": "TRACE"}, None, logging.DEBUG, id="alc-trace"),
-        pytest.param(
-            {"POWERTOOLS_LOG_LEVEL": "DEBUG"}, "ERROR", logging.ERROR, id="argument-over-env"
-        ),
-        pytest.param(
-            {"AWS_LAMBDA_LOG_LEVEL": "WARN"}, "DEBUG", logging.WARNING, id="alc-over-argument"
-        ),
-        pytest.param({}, logging.DEBUG, logging.DEBUG, id="argument-number"),
-        pytest.param({"LOG_LEVEL": "10"}, None, logging.DEBUG, id="env-number"),
-        pytest.param(
-            {"LOG_LEVEL": "verbose", "POWERTOOLS_LOG_LEVEL": ""},
-            None,
-            logging.INFO,
-            id="unreadable-env-skipped",
-        ),
-    ],
-)
-def test_level_comes_from_alc_then_argument_then_powertools_then_log_level(
-    environ: dict[str, str], level: str | int | None, expected: int
-) -> None:
-    """The level follows Powertools' precedence, reading both Lambda's and Python's names."""
-    assert resolve_level(level, environ) == expected
 
 
 def test_bad_level_argument_is_refused() -> None:
@@ -870,23 +826,6 @@ def test_debug_buffer_is_unused_when_debug_is_already_on(make_logger: MakeLogger
 # --- on and off ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("environ", "setting", "enabled"),
-    [
-        pytest.param({}, None, True, id="default-on"),
-        pytest.param({"TRACED_ASGI_LAMBDA_LOGS": "off"}, None, False, id="env-off"),
-        pytest.param({"TRACED_ASGI_LAMBDA_LOGS": "FALSE"}, None, False, id="env-false"),
-        pytest.param({"TRACED_ASGI_LAMBDA_LOGS": "on"}, None, True, id="env-on"),
-        pytest.param({"TRACED_ASGI_LAMBDA_LOGS": "on"}, False, False, id="argument-wins"),
-    ],
-)
-def test_logs_can_be_turned_off(
-    environ: dict[str, str], setting: bool | None, enabled: bool
-) -> None:
-    """TRACED_ASGI_LAMBDA_LOGS=off (or the argument) turns logs off."""
-    assert logs_enabled(environ, setting) is enabled
-
-
 def test_null_logger_writes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     """The off switch's NullLogger takes every call and writes nothing."""
     log = NullLogger()
@@ -912,38 +851,6 @@ def test_default_stream_is_stdout_at_call_time(capsys: pytest.CaptureFixture[str
 
 
 # --- event fields ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        pytest.param(
-            "api_gateway_rest/get_basic", "51a13599-36cb-4c46-9d0a-dfba702ab922", id="rest"
-        ),
-        pytest.param("http_api_v2/get_basic", "xFecZcThCvgtz3y=", id="http-api"),
-        pytest.param("function_url/get_basic", "389f6934-b5bf-40a2-97c1-ac61b8bb1afa", id="url"),
-        pytest.param(
-            "lambda_edge/get_basic",
-            "ggCHboBrg_XuA-dxbZdn6AYPQW2Ry-yUEkAKr_80KkojMjMKtcDoX4==",
-            id="edge",
-        ),
-        pytest.param(
-            "alb/get_basic",
-            "Self=1-67acaa29-687ad53a11fda0419f184466;Root=1-67acaa29-aea22279fafd3652a0afccbb;"
-            "Parent=fc27fa340607ac86;Sampled=1",
-            id="alb-trace-header",
-        ),
-        pytest.param(
-            "vpc_lattice_v2/get_basic",
-            "Root=1-67acaa29-cee8c68602c4bf3e9705b8e0;Parent=801c20ccf6c35601;Sampled=1",
-            id="lattice-list-header",
-        ),
-        pytest.param("unsupported/sqs", None, id="none"),
-    ],
-)
-def test_correlation_id_follows_powertools_paths(name: str, expected: str | None) -> None:
-    """correlation_id is read where Powertools' correlation paths read it."""
-    assert correlation_id_of(load_event(name)) == expected
 
 
 # --- cost ----------------------------------------------------------------------------------------
