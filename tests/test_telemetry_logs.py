@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import io
 import json
@@ -812,6 +813,22 @@ def test_debug_buffer_is_bounded_and_counts_what_it_dropped(make_logger: MakeLog
         "detail 3",
         "detail 4",
     ]
+
+
+@pytest.mark.parametrize(
+    ("failed", "written"),
+    [pytest.param(False, [], id="success"), pytest.param(True, ["late detail"], id="failure")],
+)
+def test_debug_lines_after_the_buffer_is_dropped_follow_its_verdict(
+    make_logger: MakeLogger, failed: bool, written: list[str]
+) -> None:
+    """After-response mode writes lines after end_invocation, in a copy of the context."""
+    log, stream = make_logger(buffer_debug=True)
+    token = log.bind_invocation(LocalContext(), cold_start=False, event={})
+    later = contextvars.copy_context()
+    log.end_invocation(token, failed=failed)
+    later.run(log.debug, "late detail")
+    assert [line["message"] for line in lines(stream)] == written
 
 
 def test_debug_buffer_is_unused_when_debug_is_already_on(make_logger: MakeLogger) -> None:

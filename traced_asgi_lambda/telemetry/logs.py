@@ -331,6 +331,11 @@ class InvocationLogger:
             return
         token.ended = True
         buffer, token.buffer = token.buffer, None
+        if not failed and token.sink is self._buffering:
+            # Lines still to come for this invocation (after-response mode writes the
+            # access and stage lines after this, in a copy of its context) are filtered at
+            # the configured level again: the buffer they would have waited in is gone.
+            token.min_level = self.level
         if failed and buffer:
             if (dropped := token.buffered - len(buffer)) > 0:
                 message = f"debug buffer full: {dropped} earlier line(s) dropped"
