@@ -191,6 +191,40 @@ def test_on_error_raise_keeps_successful_responses() -> None:
     assert response["statusCode"] == 200
 
 
+async def with_lifespan(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    await hello(scope, receive, send)
+
+
+@pytest.mark.parametrize("telemetry_on", [True, False])
+def test_sigterm_handler_is_installed_once(
+    telemetry_on: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With telemetry and lifespan both on, SIGTERM is still handled by one handler."""
+    installed: list[object] = []
+
+    def record(callback: object) -> bool:
+        installed.append(callback)
+        return True
+
+    monkeypatch.setattr("traced_asgi_lambda.adapter.on_sigterm", record)
+    options = (
+        TelemetryOptions(stream=io.StringIO(), metrics=False)
+        if telemetry_on
+        else TelemetryOptions(logs=False, metrics=False)
+    )
+    with LambdaAdapter(with_lifespan, lifespan="on", telemetry=options) as handler:
+        assert (handler.telemetry is not None) is telemetry_on
+        handler.startup()
+        response = handler(build_event("http-api", HttpRequest()), LocalContext())
+    assert response["statusCode"] == 200
+    assert len(installed) == 1
+
+
 def test_public_names() -> None:
     """The package exports exactly its documented public surface."""
     assert sorted(traced_asgi_lambda.__all__) == [

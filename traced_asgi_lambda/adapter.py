@@ -77,13 +77,15 @@ class LambdaAdapter:
         self._finalizer = weakref.finalize(
             self, shut_down, self.loop, self.lifespan, shutdown_timeout, self.telemetry
         )
-        if self.telemetry is not None:
-            on_sigterm(self._finalizer)
+        # Installed at most once: a second handler would chain to the first and compete
+        # for the wakeup fd. Telemetry needs it from the start (a final flush); otherwise
+        # only a started lifespan has anything to shut down.
+        self._on_sigterm = self.telemetry is not None and on_sigterm(self._finalizer)
 
     def startup(self) -> None:
         """Run lifespan startup now, such as in the init phase; otherwise the first call does."""
-        if self.lifespan is not None and self.lifespan.startup():
-            on_sigterm(self._finalizer)
+        if self.lifespan is not None and self.lifespan.startup() and not self._on_sigterm:
+            self._on_sigterm = on_sigterm(self._finalizer)
 
     def close(self) -> None:
         """Run lifespan shutdown (if it started) and close the event loop."""
