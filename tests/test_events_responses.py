@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -242,3 +243,16 @@ def test_status_without_reason_phrase() -> None:
     assert out["statusDescription"] == "599"
     edge = lambda_edge.to_response(Response(599, [], b""), {}, CONFIG)
     assert (edge["status"], edge["statusDescription"]) == ("599", "")
+
+
+def test_reason_phrases_are_the_standard_librarys() -> None:
+    """Every valid status gets HTTPStatus's phrase: "<code> <phrase>", or the bare code."""
+    for status in range(100, 1000):
+        try:
+            expected = HTTPStatus(status).phrase
+        except ValueError:
+            expected = None
+        line = str(status) if expected is None else f"{status} {expected}"
+        assert alb.to_response(Response(status, [], b""), {}, CONFIG)["statusDescription"] == line
+        edge = lambda_edge.to_response(Response(status, [], b""), {}, CONFIG)
+        assert edge["statusDescription"] == (expected or "")

@@ -12,7 +12,11 @@ from http import HTTPStatus
 from traced_asgi_lambda.events.base import TranslatorConfig
 from traced_asgi_lambda.types import Headers
 
-__all__ = ["encode_body", "group_headers", "single_valued", "status_line"]
+__all__ = ["encode_body", "group_headers", "reason_phrase", "single_valued", "status_line"]
+
+# Built once: looking a code up through HTTPStatus(status) costs an enum call (and an
+# exception for an unknown code) on every response that carries a status line.
+_PHRASES: dict[int, str] = {status.value: status.phrase for status in HTTPStatus}
 
 
 def group_headers(headers: Headers, exclude: frozenset[str]) -> dict[str, list[str]]:
@@ -68,12 +72,15 @@ def encode_body(
     return base64.b64encode(body).decode("ascii"), True
 
 
+def reason_phrase(status: int) -> str:
+    """The reason phrase from RFC 9110 (``"OK"``), or ``""`` for a code without one."""
+    return _PHRASES.get(status, "")
+
+
 def status_line(status: int) -> str:
     """``"200 OK"``, the reason phrase from RFC 9110, or just the code when it has none."""
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
+    phrase = _PHRASES.get(status)
+    return str(status) if phrase is None else f"{status} {phrase}"
 
 
 def single_valued(grouped: Mapping[str, list[str]]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from traced_asgi_lambda.events._codec import (
     server_address,
     split_path,
 )
-from traced_asgi_lambda.events._encode import encode_body, group_headers, status_line
+from traced_asgi_lambda.events._encode import encode_body, group_headers, reason_phrase
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import Headers, LambdaContext, LambdaEvent, LambdaResponse, Response
@@ -138,7 +138,7 @@ def to_response(response: Response, event: LambdaEvent, config: TranslatorConfig
     }
     return {
         "status": str(response.status),
-        "statusDescription": status_line(response.status).partition(" ")[2],
+        "statusDescription": reason_phrase(response.status),
         "headers": headers,
         "body": body,
         "bodyEncoding": "base64" if is_base64 else "text",
