@@ -32,7 +32,7 @@ import logging
 import random
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -118,14 +118,6 @@ class InvocationLogger:
         # filtered in _log already, and its per-line context copy and dispatch cost more
         # than the rest of the line's work together (about 4 us a line).
         self._chain = tuple(chain)
-        # The access line, the one written on every call, is composed directly when the
-        # chain would only shape and render it: JSON, and no key of it that the redactor
-        # may rewrite holds a query (see access()).
-        self._shaper = shaper
-        self._render: Callable[[Any, str, Any], Any] = chain[-1]  # the JSON renderer
-        rules = {key: redactor.rewrites(key) if redactor else "never" for key in _ACCESS_KEYS}
-        self._access_direct = self.json and "always" not in rules.values()
-        self._access_risky = tuple(key for key, rule in rules.items() if rule == "query")
         self._sink = lp.StreamSink(stream)
         self._buffering = None
         if buffer_debug and self.level > DEBUG:
@@ -155,15 +147,9 @@ class InvocationLogger:
         self._log(ERROR, "error", msg, args, kw)
 
     def _log(self, level: int, method: str, msg: str, args: tuple[object, ...], kw: Any) -> None:
-        token = self._current.get()
-        if token is None or token.sink is None:
-            if level < self.level:
-                return
-            sink = self._sink
-        elif level < token.min_level:
+        sink = self._sink_for(level)
+        if sink is None:
             return
-        else:
-            sink = token.sink
         if args:
             msg = _interpolate(msg, args)
         caller = sys._getframe(2)  # whoever called the public method: Powertools' location
@@ -179,25 +165,22 @@ class InvocationLogger:
             line = processor(sink, method, line)
         getattr(sink, method)(line)
 
+    def _sink_for(self, level: int) -> lp.StreamSink | None:
+        """Where a line at ``level`` goes now (this invocation's sink), or None if filtered."""
+        token = self._current.get()
+        if token is None:
+            return self._sink if level >= self.level else None
+        return token.sink if level >= token.min_level else None
+
     def enabled_for(self, level: int) -> bool:
         """Whether a line at ``level`` would be written now (in this invocation's context)."""
-        return self._enabled(level)
-
-    def _enabled(self, level: int) -> bool:
-        token = self._current.get()
-        return level >= (self.level if token is None else token.min_level)
+        return self._sink_for(level) is not None
 
     def access(self, outcome: Outcome) -> None:
         """The one INFO line per request, such as ``GET /items/{id} 200``."""
-        token = self._current.get()
-        if token is None or token.sink is None:
-            if self.level > INFO:
-                return
-            sink = self._sink
-        elif token.min_level > INFO:
+        sink = self._sink_for(INFO)
+        if sink is None:
             return
-        else:
-            sink = token.sink
         init_ms = outcome.init_duration_ms
         fields = {
             "method": outcome.method,
@@ -212,7 +195,7 @@ class InvocationLogger:
             "trigger": None if outcome.trigger == "http" else outcome.trigger,
             "init_duration_ms": None if init_ms is None else round(init_ms, 3),
         }
-        if token is None:
+        if self._current.get() is None:
             # Written outside the invocation's log context (the deadline watchdog's
             # thread): its own keys, which the context would otherwise add, go in the line.
             fields["cold_start"] = outcome.cold_start
@@ -221,35 +204,12 @@ class InvocationLogger:
             fields["trace_id"] = outcome.trace_id
             fields["span_id"] = outcome.span_id
         caller = sys._getframe(1)  # as _log: the caller is the line's location
-        location = f"{caller.f_code.co_name}:{caller.f_lineno}"
-        message = access_message(outcome)
-        if self._access_direct and token is not None and self._plain_access(message, fields):
-            # What the chain would write (tests compare the two): it would only shape and
-            # render this line, so its generic steps are skipped (about 2 us a call).
-            line = self._shaper.compose("info", location, message, fields, token)
-            sink.info(self._render(None, "info", line))
-            return
-        fields["location"] = location
-        self._write(sink, "info", message, fields)
-
-    def _plain_access(self, message: str, fields: Mapping[str, Any]) -> bool:
-        """Whether redaction would leave this access line alone: no query in it anywhere.
-
-        The redactor rewrites a query inside the message (``name=value`` after ``?``, ``&``
-        or ``;``) and the query part of URL-like keys (``path``); without ``=`` in the
-        message and ``?`` in those values, there is nothing for it to do.
-        """
-        if "=" in message:
-            return False
-        for key in self._access_risky:
-            value = fields.get(key)
-            if isinstance(value, str) and ("?" in value or "=" in value):
-                return False
-        return True
+        fields["location"] = f"{caller.f_code.co_name}:{caller.f_lineno}"
+        self._write(sink, "info", access_message(outcome), fields)
 
     def stages(self, outcome: Outcome) -> None:
         """A DEBUG line with each stage's milliseconds, as ``<stage>_ms``, in stage order."""
-        if not self._enabled(DEBUG):
+        if not self.enabled_for(DEBUG):
             return
         timings = outcome.stages
         names = [s for s in STAGES if s in timings] + [s for s in timings if s not in STAGES]
@@ -359,27 +319,6 @@ class InvocationLogger:
         if self._global is not None:
             self._global.restore()
             self._global = None
-
-
-# Every key access() may write, for the check of which ones the redactor may rewrite.
-_ACCESS_KEYS = (
-    "method",
-    "path",
-    "route",
-    "status",
-    "duration_ms",
-    "response_bytes",
-    "user_agent",
-    "client_address",
-    "error_type",
-    "trigger",
-    "init_duration_ms",
-    "cold_start",
-    "function_request_id",
-    "correlation_id",
-    "trace_id",
-    "span_id",
-)
 
 
 def access_message(outcome: Outcome) -> str:
