@@ -24,7 +24,7 @@ from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import LambdaContext, LambdaEvent, LambdaResponse, Response
 
-__all__ = ["lattice_response", "matches", "name", "to_request", "to_response"]
+__all__ = ["matches", "name", "to_request", "to_response"]
 
 name = "vpc-lattice-v1"
 
@@ -67,7 +67,7 @@ def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorCon
     return Request(scope, body)
 
 
-def lattice_response(response: Response, config: TranslatorConfig) -> LambdaResponse:
+def to_response(response: Response, event: LambdaEvent, config: TranslatorConfig) -> LambdaResponse:
     """The response shape both Lattice event versions expect: one value per header."""
     grouped = group_headers(response.headers, config.exclude_headers)
     body, is_base64 = encode_body(response.body, grouped, config)
@@ -78,7 +78,3 @@ def lattice_response(response: Response, config: TranslatorConfig) -> LambdaResp
         "body": body,
         "isBase64Encoded": is_base64,
     }
-
-
-def to_response(response: Response, event: LambdaEvent, config: TranslatorConfig) -> LambdaResponse:
-    return lattice_response(response, config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from traced_asgi_lambda.events import vpc_lattice_v1
 from traced_asgi_lambda.events._codec import (
     decode_body,
     encode_query,
@@ -22,8 +23,7 @@ from traced_asgi_lambda.events._codec import (
 )
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
-from traced_asgi_lambda.events.vpc_lattice_v1 import lattice_response
-from traced_asgi_lambda.types import LambdaContext, LambdaEvent, LambdaResponse, Response
+from traced_asgi_lambda.types import LambdaContext, LambdaEvent
 
 __all__ = ["matches", "name", "to_request", "to_response"]
 
@@ -37,6 +37,9 @@ FIELDS = (
     Field(("body",), str, required=False),
     Field(("requestContext",), dict, required=False),
 )
+
+# The response shape is the same in both event versions.
+to_response = vpc_lattice_v1.to_response
 
 
 def matches(event: dict[str, Any]) -> bool:
@@ -66,7 +69,3 @@ def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorCon
     )
     body = decode_body(event.get("body"), bool(event.get("isBase64Encoded")), name, "body")
     return Request(scope, body)
-
-
-def to_response(response: Response, event: LambdaEvent, config: TranslatorConfig) -> LambdaResponse:
-    return lattice_response(response, config)
