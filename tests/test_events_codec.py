@@ -12,6 +12,7 @@ from traced_asgi_lambda.events._codec import (
     mount,
     server_address,
     split_path,
+    stage_prefix,
 )
 from traced_asgi_lambda.events._encode import single_valued
 from traced_asgi_lambda.events._fields import Field, find_problem
@@ -86,6 +87,21 @@ def test_split_path(event_path: str, path: str, raw_path: bytes) -> None:
 def test_mount(path: str, prefixes: tuple[str, ...], root: str) -> None:
     """Mount prefixes apply in order and only on whole path segments."""
     assert mount(path, *prefixes) == root
+
+
+@pytest.mark.parametrize(
+    ("request_context", "prefix"),
+    [
+        pytest.param({"stage": "prod"}, "/prod", id="named"),
+        pytest.param({"stage": "$default"}, "", id="default"),
+        pytest.param({"stage": ""}, "", id="empty"),
+        pytest.param({"stage": None}, "", id="null"),
+        pytest.param({}, "", id="absent"),
+    ],
+)
+def test_stage_prefix(request_context: dict[str, object], prefix: str) -> None:
+    """A named stage is mounted; the $default stage, or none, adds nothing."""
+    assert stage_prefix(request_context) == prefix
 
 
 @pytest.mark.parametrize(

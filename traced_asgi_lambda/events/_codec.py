@@ -32,6 +32,7 @@ __all__ = [
     "mount",
     "server_address",
     "split_path",
+    "stage_prefix",
 ]
 
 
@@ -219,6 +220,16 @@ def mount(path: str, *prefixes: str) -> str:
         if path == candidate or path.startswith(candidate + "/"):
             root = candidate
     return root
+
+
+def stage_prefix(request_context: Mapping[str, Any]) -> str:
+    """The mount prefix an HTTP API stage puts before the path: ``"/prod"``, or ``""``.
+
+    With a named stage the path starts with it ("/prod/items"); the ``$default`` stage
+    (also what an absent or empty stage means) adds nothing.
+    """
+    stage = request_context.get("stage") or "$default"
+    return "" if stage == "$default" else "/" + stage
 
 
 def server_address(

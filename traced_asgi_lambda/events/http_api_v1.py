@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from traced_asgi_lambda.events import rest_api
+from traced_asgi_lambda.events._codec import stage_prefix
 from traced_asgi_lambda.events._fields import Field, translating
 from traced_asgi_lambda.events.base import Request, TranslatorConfig
 from traced_asgi_lambda.types import LambdaContext, LambdaEvent
@@ -29,6 +30,5 @@ def matches(event: dict[str, Any]) -> bool:
 
 @translating(name, FIELDS)
 def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorConfig) -> Request:
-    stage = event["requestContext"].get("stage") or "$default"
-    stage_prefix = "" if stage == "$default" else "/" + stage
-    return rest_api.build_request(event, context, name, stage_prefix, config.api_gateway_base_path)
+    prefix = stage_prefix(event["requestContext"])
+    return rest_api.build_request(event, context, name, prefix, config.api_gateway_base_path)

@@ -19,6 +19,7 @@ from traced_asgi_lambda.events._codec import (
     mount,
     server_address,
     split_path,
+    stage_prefix,
 )
 from traced_asgi_lambda.events._encode import encode_body, group_headers
 from traced_asgi_lambda.events._fields import Field, translating
@@ -86,9 +87,8 @@ def build_request(event: LambdaEvent, context: LambdaContext, source: str, *moun
 def to_request(event: LambdaEvent, context: LambdaContext, config: TranslatorConfig) -> Request:
     # With a named stage, rawPath starts with it ("/prod/items"); a custom domain's
     # base path mapping comes after any stage.
-    stage = event["requestContext"].get("stage") or "$default"
-    stage_prefix = "" if stage == "$default" else "/" + stage
-    return build_request(event, context, name, stage_prefix, config.api_gateway_base_path)
+    prefix = stage_prefix(event["requestContext"])
+    return build_request(event, context, name, prefix, config.api_gateway_base_path)
 
 
 def to_response(response: Response, event: LambdaEvent, config: TranslatorConfig) -> LambdaResponse:
