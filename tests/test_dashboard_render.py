@@ -7,6 +7,7 @@ The example specs here (``spec`` and ``SPECS``) are shared with the other
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -253,3 +254,49 @@ def test_variables_switch_function_and_region() -> None:
         ("property", "region", "eu-west-1"),
         ("pattern", "orders-fn", "orders-fn"),
     ]
+
+
+@pytest.mark.parametrize("s", SPECS)
+def test_threshold_graphs_draw_what_their_alarm_watches(s: DashboardSpec) -> None:
+    """A graph's threshold line sits on the same formula, over the same metrics, as its alarm.
+
+    The alarm's query ids are mapped to the graph's ids of the same metric and statistic;
+    the alarm's expression then reads exactly as the graph's line of the same id.
+    """
+    dashboard = build(s)
+    alarms = {a.key: a for a in dashboard.alarms}
+    compared = set()
+    for widget in dashboard.body["widgets"]:
+        properties = widget.get("properties", {})
+        for line in properties.get("annotations", {}).get("horizontal", []):
+            key = line["value"].removeprefix("{{#threshold.").removesuffix("}}")
+            queries = alarms[key].metrics
+            maths = [q for q in queries if "Expression" in q]
+            if not maths:
+                continue
+            graph_ids = {}
+            for entry in properties["metrics"]:
+                if not isinstance(entry[0], dict):
+                    *metric, render_options = entry
+                    graph_ids[(*metric, render_options["stat"])] = render_options["id"]
+            renamed = {}
+            for query in queries:
+                if "MetricStat" in query:
+                    stat = query["MetricStat"]
+                    m = stat["Metric"]
+                    dims = [x for d in m["Dimensions"] for x in (d["Name"], d["Value"])]
+                    renamed[query["Id"]] = graph_ids[
+                        (m["Namespace"], m["MetricName"], *dims, stat["Stat"])
+                    ]
+            (math,) = maths
+            text = math["Expression"]
+            for old, new in renamed.items():
+                text = re.sub(rf"\b{old}\b", new, text)
+            drawn = {
+                e[0]["id"]: e[0]["expression"]
+                for e in properties["metrics"]
+                if isinstance(e[0], dict)
+            }
+            assert drawn[math["Id"]] == text, key
+            compared.add(key)
+    assert compared == {"error_rate", "cold_start_rate", "front_door_5xx", "duration_timeout"}

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from traced_asgi_lambda.dashboard import metrics
 from traced_asgi_lambda.dashboard.assets import load_json
 from traced_asgi_lambda.dashboard.metrics import LAMBDA, Line, aws, front_door_metrics, ours
 from traced_asgi_lambda.dashboard.params import alarm_name
@@ -112,7 +113,11 @@ def _queries(spec: DashboardSpec, period: int) -> Mapping[str, list[dict[str, An
         "error_rate": [
             stat("servererrors", ours(spec, SERVER_ERRORS), "Sum"),
             requests,
-            _math("errorrate", "100 * servererrors / requests", "Server errors (% of requests)"),
+            _math(
+                "errorrate",
+                metrics.error_rate("servererrors", "requests"),
+                "Server errors (% of requests)",
+            ),
         ],
         "latency_p99": [{**stat("latency", ours(spec, LATENCY), "p99"), "ReturnData": True}],
         "throttles": [
@@ -123,7 +128,7 @@ def _queries(spec: DashboardSpec, period: int) -> Mapping[str, list[dict[str, An
             requests,
             _math(
                 "coldstartrate",
-                "100 * FILL(coldstarts, 0) / requests",
+                metrics.cold_start_rate("coldstarts", "requests"),
                 "Cold starts (% of requests)",
             ),
         ],
@@ -132,7 +137,7 @@ def _queries(spec: DashboardSpec, period: int) -> Mapping[str, list[dict[str, An
             stat("frontdoorrequests", door.line(door.requests), "Sum"),
             _math(
                 "frontdoor5xxrate",
-                "100 * FILL(frontdoor5xx, 0) / frontdoorrequests",
+                metrics.front_door_5xx_rate("frontdoor5xx", "frontdoorrequests"),
                 f"{door.label} 5xx (% of requests)",
             ),
         ],
@@ -141,7 +146,7 @@ def _queries(spec: DashboardSpec, period: int) -> Mapping[str, list[dict[str, An
             stat("duration", aws(LAMBDA, "Duration", function), "Maximum"),
             _math(
                 "durationpct",
-                f"100 * duration / ({num('timeout_seconds')} * 1000)",
+                metrics.duration_pct("duration"),
                 "Max duration (% of the timeout)",
             ),
         ],

@@ -7,8 +7,8 @@ Object"). AWS metric names are cited where they are used; ours come from
 
 from __future__ import annotations
 
+from traced_asgi_lambda.dashboard import metrics
 from traced_asgi_lambda.dashboard.metrics import LAMBDA, aws, expression, ours, search
-from traced_asgi_lambda.dashboard.placeholders import num
 from traced_asgi_lambda.dashboard.widgets import (
     RED,
     ROUTE_LABEL,
@@ -78,9 +78,16 @@ def error_rate(ctx: Context, title: str) -> Widget:
             ours(spec, CLIENT_ERRORS, stat="Sum", id="clienterrors", visible=False),
             ours(spec, REQUESTS, stat="Sum", id="requests", visible=False),
             expression(
-                "100 * servererrors / requests", "errorrate", "server errors (%)", color=RED
+                metrics.error_rate("servererrors", "requests"),
+                "errorrate",
+                "server errors (%)",
+                color=RED,
             ),
-            expression("100 * clienterrors / requests", "clienterrorrate", "client errors (%)"),
+            expression(
+                metrics.error_rate("clienterrors", "requests"),
+                "clienterrorrate",
+                "client errors (%)",
+            ),
             aws(
                 LAMBDA,
                 "Errors",
@@ -120,7 +127,7 @@ def cold_starts(ctx: Context, title: str) -> Widget:
             ours(spec, COLD_START, stat="Sum", id="coldstarts", label="cold starts"),
             ours(spec, REQUESTS, stat="Sum", id="requests", visible=False),
             expression(
-                "100 * FILL(coldstarts, 0) / requests",
+                metrics.cold_start_rate("coldstarts", "requests"),
                 "coldstartrate",
                 "cold-start rate (%)",
                 yAxis="right",
@@ -186,7 +193,7 @@ def front_door(ctx: Context, title: str) -> Widget:
         lines.append(gateway)
     lines.append(
         expression(
-            "100 * FILL(frontdoor5xx, 0) / frontdoorrequests",
+            metrics.front_door_5xx_rate("frontdoor5xx", "frontdoorrequests"),
             "frontdoor5xxrate",
             "5xx (% of requests)",
             yAxis="right",
@@ -210,7 +217,7 @@ def duration(ctx: Context, title: str) -> Widget:
             aws(LAMBDA, "Duration", ctx.function, stat="Maximum", id="durationmax", label="max"),
             aws(LAMBDA, "Duration", ctx.function, stat="p99", id="durationp99", label="p99"),
             expression(
-                f"100 * durationmax / ({num('timeout_seconds')} * 1000)",
+                metrics.duration_pct("durationmax"),
                 "durationpct",
                 "max (% of the timeout)",
                 yAxis="right",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from traced_asgi_lambda.dashboard.assets import load_json
-from traced_asgi_lambda.dashboard.placeholders import ph
+from traced_asgi_lambda.dashboard.placeholders import num, ph
 from traced_asgi_lambda.dashboard.spec import DashboardSpec
 from traced_asgi_lambda.telemetry.metric_names import (
     DIM_FUNCTION_NAME,
@@ -30,7 +30,11 @@ __all__ = [
     "FrontDoorMetrics",
     "Line",
     "aws",
+    "cold_start_rate",
+    "duration_pct",
+    "error_rate",
     "expression",
+    "front_door_5xx_rate",
     "front_door_metrics",
     "ours",
     "search",
@@ -77,6 +81,30 @@ def expression(text: str, id: str, label: str | None = None, **render: Any) -> L
     if label is not None:
         entry["label"] = label
     return [{**entry, **render}]
+
+
+# The rates the graphs draw and the alarms watch, written once so that a graph's threshold
+# line measures what its alarm measures. Each takes the ids of the queries it reads.
+
+
+def error_rate(errors: str, requests: str) -> str:
+    """Errors as a percentage of requests (also used for the client-error line)."""
+    return f"100 * {errors} / {requests}"
+
+
+def cold_start_rate(cold_starts: str, requests: str) -> str:
+    """Cold starts as a percentage of requests; no cold start in a period counts as 0."""
+    return f"100 * FILL({cold_starts}, 0) / {requests}"
+
+
+def front_door_5xx_rate(server_errors: str, requests: str) -> str:
+    """The front door's 5xx responses as a percentage of its requests."""
+    return f"100 * FILL({server_errors}, 0) / {requests}"
+
+
+def duration_pct(duration: str) -> str:
+    """A duration in ms as a percentage of the function's timeout."""
+    return f"100 * {duration} / ({num('timeout_seconds')} * 1000)"
 
 
 def search(spec: DashboardSpec, metric: MetricSpec, stat: str) -> str:
