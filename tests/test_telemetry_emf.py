@@ -34,7 +34,6 @@ def outcome(**fields: Any) -> Outcome:
         "function_name": "orders-fn",
         "request_id": "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
         "cold_start": False,
-        "source": "api-gateway-http-v2",
         "method": "GET",
         "path": "/items/7",
         "route": "/items/{id}",

@@ -16,7 +16,7 @@ from traced_asgi_lambda.events import BUILTIN_TRANSLATORS, TranslatorConfig, sel
 from traced_asgi_lambda.exceptions import EventError
 from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.telemetry.setup import telemetry_for
-from traced_asgi_lambda.telemetry.triggers import trace_headers, trigger_of
+from traced_asgi_lambda.telemetry.triggers import trigger_of
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -73,8 +73,7 @@ def traced_handler(
         @functools.wraps(inner)
         def traced(event: Any, context: Any) -> R:
             trigger = trigger_of(event)
-            headers = trace_headers(event) if trigger == "http" else {}
-            with recorder.invocation(event, context, trigger=trigger, headers=headers) as call:
+            with recorder.invocation(event, context, trigger=trigger) as call:
                 scope = _http_scope(event, context) if trigger == "http" else None
                 if scope is not None:
                     call.request(scope)

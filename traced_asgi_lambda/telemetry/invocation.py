@@ -74,7 +74,6 @@ class Telemetry:
         context: LambdaContext,
         *,
         trigger: str,
-        headers: Mapping[str, str] | None = None,
     ) -> Invocation:
         """Start an invocation: the root span, the log context, the watchdog.
 
@@ -91,8 +90,7 @@ class Telemetry:
         span = token = None
         pending: list[Any] = []  # ended recorded spans, handed to the processors on report
         if self.tracing is not None:
-            if headers is None:
-                headers = trace_headers(event) if trigger == "http" else {}
+            headers = trace_headers(event) if trigger == "http" else {}
             span, token = self.tracing.start_root(
                 event, context, trigger, headers, cold_start, pending
             )
@@ -293,8 +291,7 @@ class Invocation:
         return self._claimed.acquire(blocking=False)
 
     def parsed(self, span: Any, source: str) -> None:
-        """Note which translator claimed the event."""
-        self.outcome.source = source
+        """Note which translator claimed the event, on the parse span."""
         span.set_attribute("traced_asgi_lambda.source", source)
 
     def request(self, scope: Mapping[str, Any]) -> None:
@@ -303,7 +300,6 @@ class Invocation:
         outcome = self.outcome
         outcome.method = scope["method"]
         outcome.scheme = scope["scheme"]
-        outcome.http_version = scope["http_version"]
         outcome.path = scope["path"]
         client = scope.get("client")
         outcome.client_address = client[0] if client else None

@@ -23,10 +23,8 @@ class Outcome:
     request_id: str
     cold_start: bool
     trigger: str = "http"
-    source: str | None = None  # the event translator's name
     method: str | None = None
     scheme: str | None = None
-    http_version: str | None = None  # "1.0", "1.1" or "2"
     path: str | None = None
     route: str | None = None  # the route template, never the raw path
     status: int | None = None
