@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import load_event
 from traced_asgi_lambda.events import BUILTIN_TRANSLATORS, TranslatorConfig, select
 from traced_asgi_lambda.exceptions import ASGIProtocolError
-from traced_asgi_lambda.http import CycleState, HTTPCycle
+from traced_asgi_lambda.http import CycleState, HTTPCycle, internal_error
+from traced_asgi_lambda.limits import too_large_response
 from traced_asgi_lambda.local import LocalContext
 from traced_asgi_lambda.types import ASGIReceive, ASGISend, Message, Response
 
@@ -198,3 +199,14 @@ def test_response_headers_with_control_characters_are_refused(
     assert all(b"stolen" not in value for _, value in response.headers)
     assert isinstance(cycle.error, ASGIProtocolError)
     assert "without CR, LF or NUL" in str(cycle.error)
+
+
+def test_replacement_500s_are_plain_text() -> None:
+    """The app-failure and too-large 500s share one shape: text/plain UTF-8, a short reason."""
+    plain = [(b"content-type", b"text/plain; charset=utf-8")]
+    assert internal_error() == Response(500, plain, b"Internal Server Error")
+    assert too_large_response(7, 5) == Response(
+        500,
+        plain,
+        b"Response Too Large: 7 bytes exceeds the 5-byte limit of this Lambda event source",
+    )

@@ -25,7 +25,7 @@ from traced_asgi_lambda.types import (
     Response,
 )
 
-__all__ = ["CycleState", "HTTPCycle", "internal_error"]
+__all__ = ["CycleState", "HTTPCycle", "internal_error", "plain_500"]
 
 
 # CR and LF end a header line and NUL is refused by HTTP parsers (RFC 9110 section 5.5):
@@ -47,11 +47,15 @@ def _checked_headers(headers: Iterable[tuple[bytes, bytes]]) -> Headers:
     return checked
 
 
+def plain_500(body: bytes) -> Response:
+    """A 500 with a plain-text body: what is sent when the app's own response cannot be."""
+    # A new header list each time, so no caller can change another's response.
+    return Response(500, [(b"content-type", b"text/plain; charset=utf-8")], body)
+
+
 def internal_error() -> Response:
     """The 500 sent when the app fails before it has completed a response."""
-    return Response(
-        500, [(b"content-type", b"text/plain; charset=utf-8")], b"Internal Server Error"
-    )
+    return plain_500(b"Internal Server Error")
 
 
 class CycleState(enum.Enum):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from traced_asgi_lambda.exceptions import ResponseTooLargeError
+from traced_asgi_lambda.http import plain_500
 from traced_asgi_lambda.types import LambdaEvent, LambdaResponse, Response
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def too_large_response(size: int, limit: int) -> Response:
         f"Response Too Large: {size} bytes exceeds the {limit}-byte limit of this "
         "Lambda event source"
     )
-    return Response(500, [(b"content-type", b"text/plain; charset=utf-8")], message.encode())
+    return plain_500(message.encode())
 
 
 def enforce_limit(
