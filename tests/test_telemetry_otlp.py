@@ -147,15 +147,16 @@ def recorder_spans() -> list[ReadableSpan]:
     recorder = SpanRecorder(provider, processor)
     parent = context(0xABC, remote=True, state=TraceState([("rojo", "00f067aa0ba902b7")]))
     remote = set_span_in_context(NonRecordingSpan(parent), Context())
-    root = recorder.start_root("POST /items", remote, SpanKind.SERVER, {"faas.coldstart": True}, ())
-    pending: list[DeferredSpan] = []
+    pending: list[Any] = []
+    attributes = {"faas.coldstart": True}
+    root = recorder.start_root("POST /items", remote, SpanKind.SERVER, attributes, (), pending)
     child = DeferredSpan(root, "traced_asgi_lambda.app", {"stage": "app", "ms": 12}, pending)
     child.record_exception(ValueError("bad input"))
     child.set_status(Status(StatusCode.ERROR, "bad input"))
     child.end()
-    recorder.report(pending)
     root.set_attribute("http.response.status_code", 500)
     root.end()
+    recorder.report(pending)
     processor.shutdown()
     return list(exporter.get_finished_spans())
 

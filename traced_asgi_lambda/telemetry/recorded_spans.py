@@ -82,7 +82,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
-        sink: list[Any] | None = None,
+        sink: list[Any],
     ) -> None:
         self._recorder = recorder
         self._sink = sink
@@ -139,10 +139,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         if not self._ended.acquire(blocking=False):
             return  # already ended (a timeout report and the handler may both try)
         self._end = end_time or time.time_ns()
-        if self._sink is not None:
-            self._sink.append(self)  # reported with the stage spans
-        else:
-            self._recorder.processor.on_end(self.readable())
+        self._sink.append(self)  # reported with the stage spans (SpanRecorder.report)
 
     def _final_attributes(self) -> dict[str, Any]:
         if not self._later:
@@ -224,6 +221,7 @@ class DeferredSpan(SpanData, _RecordsExceptions):
     __slots__ = ("parent", "sink")
     attributes: dict[str, Any]  # its own dict while the stage runs
     events: list[Event]
+    status: Status
 
     def __init__(
         self, parent: trace.Span, name: str, attributes: dict[str, Any], sink: list[Any]
@@ -256,6 +254,29 @@ class DeferredSpan(SpanData, _RecordsExceptions):
         if self.end_time is None:
             self.end_time = end_time or time.time_ns()
             self.sink.append(self)
+
+    def data(self) -> SpanData:
+        """The ended stage as SpanData: itself, once SpanRecorder.report has filled it in."""
+        return self
+
+    def readable(self) -> ReadableSpan:
+        """The ended stage as the SDK's processors take it (after report has filled it in)."""
+        parent = self.parent.get_span_context()
+        return ReadableSpan(
+            self.name,
+            context=SpanContext(
+                self.trace_id, self.span_id, False, parent.trace_flags, self.trace_state
+            ),
+            parent=parent,
+            resource=self.resource,
+            attributes=self.attributes,
+            events=self.events,
+            kind=self.kind,
+            status=self.status,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            instrumentation_scope=self.scope,
+        )
 
 
 def _type_name(exception: BaseException) -> str:

@@ -17,14 +17,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
 from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
-from traced_asgi_lambda.telemetry.recorded_spans import RecordedSpan
-from traced_asgi_lambda.telemetry.span_data import SpanData
+from traced_asgi_lambda.telemetry.recorded_spans import DeferredSpan, RecordedSpan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SpanRecorder", "recorder_for"]
 
+_INTERNAL = SpanKind.INTERNAL
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 
@@ -70,12 +69,12 @@ class SpanRecorder:
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
-        sink: list[Any] | None = None,
+        sink: list[Any],
     ) -> trace.Span:
         """The invocation's root span, sampled once by the provider's sampler.
 
-        With a ``sink``, the span goes there when it ends, to reach the processors at
-        :meth:`report` (after the response, in after-response mode); else at its end.
+        It goes into ``sink`` when it ends, to reach the processors at :meth:`report`
+        with its stages (after the response, in after-response mode).
         """
         parent_span = trace.get_current_span(parent).get_span_context()
         if parent_span.is_valid:
@@ -100,48 +99,49 @@ class SpanRecorder:
         return RecordedSpan(self, name, context, parent_context, kind, attributes, links, sink)
 
     def report(self, spans: list[Any]) -> None:
-        """Hand the ended spans to the processors, as the SDK would have on end()."""
+        """Hand the ended spans to the processors, as the SDK would have on end().
+
+        As SpanData when the only processor takes it (sampled spans only: it keeps no
+        others), else as the ``ReadableSpan``s the SDK would pass, sampled or not.
+        """
+        recorded = self._recorded(spans)
+        spans.clear()
         taker = self._span_data_taker()
         if taker is not None:
-            taker.take_span_data(self._span_data(spans))
-            spans.clear()
+            taker.take_span_data([span.data() for span, sampled in recorded if sampled])
             return
-        on_end, new_id, resource, scope = (
-            self.processor.on_end,
-            self.ids.generate_span_id,
-            self.resource,
-            self.scope,
-        )
-        root: trace.Span | None = None
+        on_end = self.processor.on_end
+        for span, _ in recorded:
+            on_end(span.readable())
+
+    def _recorded(self, spans: list[Any]) -> list[tuple[Any, bool]]:
+        """The recorded spans among ``spans``, each with whether it is sampled.
+
+        A stage span learns its ids, resource and scope here: nothing needed them while
+        the request ran. Stages of a root that was not recorded are left out.
+        """
+        new_id, resource, scope = self.ids.generate_span_id, self.resource, self.scope
+        out: list[tuple[Any, bool]] = []
+        root: Any = None
         parent: SpanContext | None = None
+        sampled = False
         for span in spans:
-            if isinstance(span, RecordedSpan):
-                on_end(span.readable())
+            if type(span) is not DeferredSpan:  # the root (cheaper than an ABC isinstance)
+                out.append((span, span.get_span_context().trace_flags.sampled))
                 continue
-            if span.parent is not root:  # an invocation's stages share one root
+            if span.parent is not root:  # an invocation's stages share one root: read it once
                 root = span.parent
                 parent = root.get_span_context() if isinstance(root, RecordedSpan) else None
-            if parent is None or span.end_time is None:
-                continue  # the root was not sampled: neither are its stages
-            context = SpanContext(
-                parent.trace_id, new_id(), False, parent.trace_flags, parent.trace_state
-            )
-            on_end(
-                ReadableSpan(
-                    span.name,
-                    context=context,
-                    parent=parent,
-                    resource=resource,
-                    attributes=span.attributes,
-                    events=span.events,
-                    kind=SpanKind.INTERNAL,
-                    status=span.status,
-                    start_time=span.start_time,
-                    end_time=span.end_time,
-                    instrumentation_scope=scope,
-                )
-            )
-        spans.clear()
+                sampled = parent is not None and parent.trace_flags.sampled
+            if parent is None:
+                continue
+            span.trace_id, span.span_id = parent.trace_id, new_id()
+            span.trace_state = parent.trace_state
+            span.parent_id, span.parent_remote, span.kind = parent.span_id, False, _INTERNAL
+            span.links, span.resource, span.scope = (), resource, scope
+            span.dropped_attributes = span.dropped_events = span.dropped_links = 0
+            out.append((span, sampled))
+        return out
 
     def sole_processor(self) -> Any:
         """The provider's only span processor if it is an ``InvocationSpanProcessor``.
@@ -161,38 +161,6 @@ class SpanRecorder:
         """The provider's only span processor, if it takes SpanData; else None."""
         sole = self.sole_processor()
         return sole if sole is not None and sole.takes_span_data else None
-
-    def _span_data(self, spans: list[Any]) -> list[SpanData]:
-        """The sampled spans among ``spans`` as SpanData, stage ids made as in report()."""
-        new_id, resource, scope = self.ids.generate_span_id, self.resource, self.scope
-        out: list[SpanData] = []
-        root: Any = None
-        sampled = False
-        trace_id = parent_id = 0
-        trace_state = None
-        internal = SpanKind.INTERNAL
-        for span in spans:
-            if isinstance(span, RecordedSpan):
-                if span.get_span_context().trace_flags.sampled:
-                    out.append(span.data())
-                continue
-            if span.parent is not root:  # an invocation's stages share one root: read it once
-                root = span.parent
-                sampled = isinstance(root, RecordedSpan)
-                if sampled:
-                    parent = root.get_span_context()
-                    sampled = parent.trace_flags.sampled
-                    trace_id, trace_state = parent.trace_id, parent.trace_state
-                    parent_id = parent.span_id
-            if not sampled or span.end_time is None:
-                continue
-            # The stage span is SpanData already: what it did not know until now.
-            span.trace_id, span.span_id, span.trace_state = trace_id, new_id(), trace_state
-            span.parent_id, span.parent_remote, span.kind = parent_id, False, internal
-            span.links, span.resource, span.scope = (), resource, scope
-            span.dropped_attributes = span.dropped_events = span.dropped_links = 0
-            out.append(span)
-        return out
 
 
 def _always_on_without_parent(sampler: Sampler) -> bool:

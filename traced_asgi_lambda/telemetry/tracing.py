@@ -81,7 +81,7 @@ class Tracing:
         trigger: str,
         headers: Mapping[str, str],
         cold_start: bool,
-        pending: list[Any] | None = None,
+        pending: list[Any],
     ) -> tuple[trace.Span, Token[Context]]:
         """The root span, made current. A recorded one ends into ``pending``, for report()."""
         parent = extract_parent(headers, os.environ.get("_X_AMZN_TRACE_ID"), self.propagation)
