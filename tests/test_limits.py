@@ -9,9 +9,18 @@ from typing import Any
 
 import pytest
 
-from traced_asgi_lambda import LambdaAdapter, ResponseTooLargeError, TelemetryOptions
+from traced_asgi_lambda import (
+    LambdaAdapter,
+    LambdaContext,
+    Request,
+    ResponseTooLargeError,
+    TelemetryOptions,
+    TranslatorConfig,
+)
+from traced_asgi_lambda.events import lambda_edge
+from traced_asgi_lambda.events._codec import make_scope
 from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_event, to_http
-from traced_asgi_lambda.types import ASGIReceive, ASGISend
+from traced_asgi_lambda.types import ASGIReceive, ASGISend, Response
 
 Scope = MutableMapping[str, Any]
 
@@ -84,3 +93,86 @@ def test_error_message_names_the_fix() -> None:
     assert "at most 6291456 bytes" in message
     assert "it was 7000000" in message
     assert "S3" in message
+
+
+@pytest.mark.parametrize(
+    ("config", "limit"),
+    [
+        pytest.param({"eventType": "viewer-request"}, 40 * 1024, id="viewer"),
+        pytest.param({"eventType": "origin-request"}, 1024 * 1024, id="origin"),
+        pytest.param({}, 1024 * 1024, id="no-event-type"),
+        pytest.param(None, 1024 * 1024, id="no-config"),
+        pytest.param({"eventType": "viewer-response"}, 6_000_000, id="other-trigger"),
+        pytest.param({"eventType": ["viewer-request"]}, 6_000_000, id="not-a-name"),
+        pytest.param("viewer-request", 6_000_000, id="config-not-an-object"),
+    ],
+)
+def test_lambda_edge_knows_its_limit(config: object, limit: int) -> None:
+    """The Edge translator names CloudFront's limit per trigger, never above the configured."""
+    event = build_event("edge", HttpRequest())
+    event["Records"][0]["cf"]["config"] = config
+    assert lambda_edge.response_limit(event, 6_000_000) == limit
+    assert lambda_edge.response_limit(event, 10_000) == 10_000
+
+
+class RecordsTranslator:
+    """A custom source whose events carry Records, as SQS and S3 events do."""
+
+    name = "records"
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        return "Records" in event
+
+    def to_request(
+        self, event: dict[str, Any], context: LambdaContext, config: TranslatorConfig
+    ) -> Request:
+        scope = make_scope(
+            event,
+            context,
+            method="POST",
+            scheme="https",
+            path="/",
+            raw_path=b"/",
+            root_path="",
+            query_string=b"",
+            headers=[],
+            client=None,
+            server=None,
+        )
+        return Request(scope, b"")
+
+    def to_response(
+        self, response: Response, event: dict[str, Any], config: TranslatorConfig
+    ) -> dict[str, Any]:
+        return {"status": response.status, "body": response.body.decode()}
+
+
+def test_a_custom_translator_keeps_the_configured_limit() -> None:
+    """Only the Edge translator lowers the limit: a custom Records source gets the 6 MB."""
+    quiet = TelemetryOptions(logs=False, metrics=False)
+    app = app_sending(2 * 1024 * 1024, b"text/plain")
+    event = {"Records": [{"eventSource": "aws:sqs", "body": "{}"}]}
+    with LambdaAdapter(
+        app, lifespan="off", telemetry=quiet, custom_handlers=[RecordsTranslator()]
+    ) as handler:
+        assert handler(event, LocalContext())["status"] == 200
+
+
+class SmallRecordsTranslator(RecordsTranslator):
+    """The same source, naming a lower limit of its own."""
+
+    def response_limit(self, event: dict[str, Any], configured: int) -> int:
+        return min(configured, 100_000)
+
+
+def test_a_custom_translator_may_name_a_lower_limit() -> None:
+    """A translator's own ``response_limit`` is asked, as the Edge one is."""
+    quiet = TelemetryOptions(logs=False, metrics=False)
+    app = app_sending(200_000, b"text/plain")
+    event = {"Records": [{"eventSource": "aws:sqs", "body": "{}"}]}
+    with LambdaAdapter(
+        app, lifespan="off", telemetry=quiet, custom_handlers=[SmallRecordsTranslator()]
+    ) as handler:
+        out = handler(event, LocalContext())
+    assert out["status"] == 500
+    assert "exceeds the 100000-byte limit" in out["body"]

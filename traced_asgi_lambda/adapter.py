@@ -14,7 +14,7 @@ from traced_asgi_lambda.events.base import SYNC_RESPONSE_LIMIT, TranslatorConfig
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.http import HTTPCycle
 from traced_asgi_lambda.lifespan import Lifespan, LifespanState
-from traced_asgi_lambda.limits import enforce_limit
+from traced_asgi_lambda.limits import enforce_limit, source_limits
 from traced_asgi_lambda.shutdown import on_sigterm, shut_down
 from traced_asgi_lambda.telemetry.null import NULL_INVOCATION
 from traced_asgi_lambda.telemetry.options import TelemetryOptions
@@ -60,6 +60,7 @@ class LambdaAdapter:
         self.app = app
         self.on_error = on_error
         self.translators = translators_with(custom_handlers)
+        self._source_limits = source_limits(self.translators)
         self.config = TranslatorConfig.build(
             api_gateway_base_path, text_mime_types, exclude_headers, max_response_bytes
         )
@@ -129,7 +130,10 @@ class LambdaAdapter:
             invocation.reported = cycle.report(self.log, self.on_error)
         with invocation.stage("encode") as span:
             out = translator.to_response(response, event, self.config)
-            out, too_large = enforce_limit(out, response, translator, event, self.config)
+            source_limit = self._source_limits.get(id(translator))
+            out, too_large = enforce_limit(
+                out, response, translator, event, self.config, source_limit
+            )
             if too_large is not None:
                 self.log.error("%s %s answered 500: %s", scope["method"], scope["path"], too_large)
                 invocation.response(scope, 500, too_large)

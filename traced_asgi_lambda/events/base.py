@@ -70,6 +70,11 @@ class EventTranslator(Protocol):
     Built-in sources are modules that satisfy this Protocol with plain functions; a
     custom source can be a module, a class instance or anything with these members.
     Implementations must be pure: no I/O, logging, clocks or environment reads.
+
+    Optionally, ``response_limit(event, configured) -> int`` gives the largest response
+    this source accepts for the event (Lambda@Edge's is lower than Lambda's); without
+    it the adapter's configured limit applies. It is not a Protocol member, so existing
+    translators stay valid.
     """
 
     @property
