@@ -32,13 +32,12 @@ def lambda_resource(environ: Mapping[str, str], service: str | None = None) -> R
     """
     from opentelemetry.sdk.resources import Resource
 
+    from traced_asgi_lambda.telemetry.setup import resolve_service
+
     function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
     attributes: dict[str, Any] = {
-        "service.name": service
-        or environ.get("OTEL_SERVICE_NAME")
-        or environ.get("POWERTOOLS_SERVICE_NAME")
-        or function
-        or "unknown_service",
+        # "unknown_service" is the SDK's own default (resource semantic conventions).
+        "service.name": resolve_service(service, environ, "unknown_service"),
         "cloud.provider": "aws",
         "cloud.platform": "aws_lambda",
     }

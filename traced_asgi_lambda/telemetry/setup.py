@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from traced_asgi_lambda.telemetry.invocation import Telemetry
     from traced_asgi_lambda.telemetry.tracing import Tracing
 
-__all__ = ["service_name", "telemetry_for", "tracing_for"]
+__all__ = ["resolve_service", "service_name", "telemetry_for", "tracing_for"]
 
 _EXPORT_VARIABLES = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -27,12 +27,17 @@ _EXPORT_VARIABLES = (
 
 def service_name(options: TelemetryOptions, environ: Mapping[str, str]) -> str:
     """The service every signal is labelled with, in the order Powertools users expect."""
+    return resolve_service(options.service, environ, "service_undefined")  # Powertools'
+
+
+def resolve_service(given: str | None, environ: Mapping[str, str], default: str) -> str:
+    """``given``, else OTEL_SERVICE_NAME, POWERTOOLS_SERVICE_NAME, the function's name."""
     return (
-        options.service
+        given
         or environ.get("OTEL_SERVICE_NAME")
         or environ.get("POWERTOOLS_SERVICE_NAME")
         or environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        or "service_undefined"  # Powertools' own placeholder
+        or default
     )
 
 
@@ -72,7 +77,7 @@ def telemetry_for(
                 configure_globally=options.configure_logging_globally,
             )
     internal = log if log is not None else logging.getLogger("traced_asgi_lambda")
-    tracing = tracing_for(tracer_provider, environ, options, internal)
+    tracing = tracing_for(tracer_provider, environ, options, internal, service)
     emf = meters = None
     if options.metrics is not False and (options.metrics or _metrics_enabled(environ)):
         from traced_asgi_lambda.telemetry.emf import EmfMetrics
@@ -119,6 +124,7 @@ def tracing_for(
     environ: Mapping[str, str],
     options: TelemetryOptions,
     log: Any,
+    service: str,
 ) -> Tracing | None:
     """The Tracing, or None when there is nothing to trace with.
 
@@ -132,7 +138,8 @@ def tracing_for(
         return None
     from traced_asgi_lambda.telemetry.provider import resolve_tracer_provider
 
-    provider = resolve_tracer_provider(tracer_provider, environ, options.service)
+    # The name logs and metrics carry, so a provider made here labels spans the same way.
+    provider = resolve_tracer_provider(tracer_provider, environ, service)
     if provider is None:
         return None
     from traced_asgi_lambda.telemetry.redaction import redaction_set
