@@ -99,6 +99,27 @@ def test_importing_dashboard_does_not_import_boto3() -> None:
     assert run(code).strip() == "[]"
 
 
+def test_the_command_line_loads_only_the_spec() -> None:
+    """The CLI takes its choices from ``spec``; no content module loads until a command runs."""
+    code = (
+        "import sys, traced_asgi_lambda.cli.dashboard\n"
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules "
+        "if m.startswith('traced_asgi_lambda.dashboard.')))\n"
+    )
+    assert run(code).strip() == "['deploy', 'placeholders', 'render', 'spec']"
+
+
+def test_package_names_are_the_functions_whatever_loads_first() -> None:
+    """``render``, ``deploy`` and ``build`` name the functions, not their modules."""
+    code = (
+        "import traced_asgi_lambda.dashboard.body, traced_asgi_lambda.dashboard.render\n"
+        "import traced_asgi_lambda.dashboard.deploy\n"
+        "from traced_asgi_lambda.dashboard import build, deploy, render, Dashboard\n"
+        "print([type(f).__name__ for f in (build, deploy, render, Dashboard)])\n"
+    )
+    assert run(code).strip() == "['function', 'function', 'function', 'type']"
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_modules_are_small_and_declare_their_api(name: str) -> None:
     """Each module declares __all__ and stays within 300 lines."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from tests.test_dashboard_render import spec
-from traced_asgi_lambda.cli import main
+from traced_asgi_lambda.cli import build_parser, main
+from traced_asgi_lambda.cli.dashboard import _DOOR_FLAGS
 from traced_asgi_lambda.dashboard import FrontDoor, render
+from traced_asgi_lambda.dashboard.spec import FORMATS, FRONT_DOOR_KINDS, LOG_FORMATS, DashboardSpec
 
 BASE = [
     "dashboard",
@@ -170,3 +174,33 @@ def test_optional_settings_reach_the_spec(capsys: pytest.CaptureFixture[str]) ->
         alarm_actions=(topic,),
     )
     assert capsys.readouterr().out == render(expected, "cfn")["template.json"]
+
+
+def _subparser(parser: argparse.ArgumentParser, *names: str) -> argparse.ArgumentParser:
+    for name in names:
+        (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("action", ["render", "deploy", "preview"])
+def test_flags_follow_the_spec_module(action: str) -> None:
+    """Choices and defaults come from dashboard.spec, so the CLI cannot drift from it."""
+    parser = _subparser(build_parser(), "dashboard", action)
+    flags = {a.dest: a for a in parser._actions}
+    defaults = {f.name: f.default for f in fields(DashboardSpec)}
+    assert tuple(flags["front_door"].choices or ()) == FRONT_DOOR_KINDS
+    assert tuple(flags["log_format"].choices or ()) == LOG_FORMATS
+    assert flags["timeout"].default == defaults["timeout_seconds"]
+    assert flags["log_format"].default == defaults["log_format"]
+    if action == "render":
+        assert tuple(flags["format"].choices or ()) == FORMATS
+
+
+def test_front_door_flags_follow_the_spec_module() -> None:
+    """Each front-door flag applies to exactly the front doors whose settings use it."""
+    assert set(_DOOR_FLAGS) == {f.name for f in fields(FrontDoor)} - {"kind"}
+    for name, kinds in _DOOR_FLAGS.items():
+        for kind in FRONT_DOOR_KINDS:
+            door = FrontDoor(kind, **{name: "x"})
+            assert (name in door.settings()) == (kind in kinds), (name, kind)

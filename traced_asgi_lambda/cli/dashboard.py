@@ -5,7 +5,8 @@
 ``--out``. ``deploy`` puts the alarms and the dashboard with boto3 (the ``deploy`` extra).
 ``preview`` draws the metric widgets from captured EMF lines into a PNG or an HTML page
 (matplotlib, the ``preview`` extra); the spec flags default to what the EMF says.
-Everything is imported when the sub-command runs, so ``--help`` stays fast.
+The choices and defaults of the flags come from ``dashboard.spec`` (plain data, imported
+up front); everything else is imported when the sub-command runs, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,31 +14,29 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from traced_asgi_lambda.cli import CommandError
+from traced_asgi_lambda.dashboard.spec import (
+    FORMATS,
+    FRONT_DOOR_KINDS,
+    LOG_FORMATS,
+    SETTING_KINDS,
+    DashboardSpec,
+)
+from traced_asgi_lambda.telemetry.metric_names import DEFAULT_NAMESPACE
 
 if TYPE_CHECKING:
     from traced_asgi_lambda.dashboard.preview import Capture
-    from traced_asgi_lambda.dashboard.spec import DashboardSpec
 
 __all__ = ["register", "spec_of"]
 
-_FRONT_DOORS = ("http-api", "rest", "alb", "url")
-_FORMATS = ("json", "cfn", "terraform")
 # Each front-door flag, with the front doors it applies to.
-_DOOR_FLAGS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "api_id": ("http-api",),
-        "api_name": ("rest",),
-        "stage": ("http-api", "rest"),
-        "load_balancer": ("alb",),
-        "target_group": ("alb",),
-    }
-)
+_DOOR_FLAGS = SETTING_KINDS
+# The spec's defaults, which the flags default to.
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(DashboardSpec)}
 
 
 def register(subparsers: Any) -> None:
@@ -54,7 +53,7 @@ def register(subparsers: Any) -> None:
         description="Write the dashboard, its alarms and saved queries in one format.",
     )
     _add_spec_options(render)
-    render.add_argument("--format", choices=_FORMATS, default="json", help="(default: json)")
+    render.add_argument("--format", choices=FORMATS, default="json", help="(default: %(default)s)")
     render.add_argument(
         "--out",
         metavar="PATH",
@@ -90,9 +89,9 @@ def register(subparsers: Any) -> None:
 def _add_spec_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument("--function-name", required=required, help="the Lambda function's name")
     parser.add_argument("--region", required=required, help="the function's Region, e.g. eu-west-1")
-    parser.add_argument("--front-door", required=required, choices=_FRONT_DOORS)
+    parser.add_argument("--front-door", required=required, choices=FRONT_DOOR_KINDS)
     parser.add_argument("--service", help="the service dimension (default: the function name)")
-    parser.add_argument("--namespace", help="the EMF namespace (default: TracedAsgiLambda)")
+    parser.add_argument("--namespace", help=f"the EMF namespace (default: {DEFAULT_NAMESPACE})")
     door = parser.add_argument_group("front door (the ids its CloudWatch metrics carry)")
     door.add_argument("--api-id", help="HTTP API: the API id")
     door.add_argument("--api-name", help="REST API: the API name")
@@ -107,9 +106,10 @@ def _add_spec_options(parser: argparse.ArgumentParser, *, required: bool = True)
     parser.add_argument(
         "--timeout",
         type=float,
-        default=3.0,
+        default=_DEFAULTS["timeout_seconds"],
         metavar="SECONDS",
-        help="the function's timeout, for the duration alarm (default: 3, Lambda's default)",
+        help="the function's timeout, for the duration alarm (default: %(default)g, Lambda's "
+        "default)",
     )
     parser.add_argument(
         "--threshold",
@@ -121,9 +121,9 @@ def _add_spec_options(parser: argparse.ArgumentParser, *, required: bool = True)
     parser.add_argument("--log-group", help="the function's log group (default: /aws/lambda/<F>)")
     parser.add_argument(
         "--log-format",
-        choices=("text", "json"),
-        default="text",
-        help="the function's log format, which decides the cold-start query (default: text)",
+        choices=LOG_FORMATS,
+        default=_DEFAULTS["log_format"],
+        help="the function's log format, which decides the cold-start query (default: %(default)s)",
     )
     parser.add_argument("--dashboard-name", help="(default: the function name)")
     parser.add_argument(
@@ -133,8 +133,7 @@ def _add_spec_options(parser: argparse.ArgumentParser, *, required: bool = True)
 
 def spec_of(args: argparse.Namespace, account_id: str | None = None) -> DashboardSpec:
     """The spec the flags describe; a missing or misplaced flag is a CommandError."""
-    from traced_asgi_lambda.dashboard.spec import DashboardSpec, FrontDoor
-    from traced_asgi_lambda.telemetry.metric_names import DEFAULT_NAMESPACE
+    from traced_asgi_lambda.dashboard.spec import FrontDoor
 
     kind = args.front_door
     for name, kinds in _DOOR_FLAGS.items():

@@ -30,15 +30,24 @@ the metric widgets from captured EMF, with the ``preview`` extra).
 
 from __future__ import annotations
 
-from traced_asgi_lambda.dashboard.body import Dashboard, build
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# render and deploy share their modules' names, so they are bound here, after their modules
+# load; both modules import the content (body, widgets, alarms...) only when called.
 from traced_asgi_lambda.dashboard.deploy import DeployError, DeployResult, deploy
-from traced_asgi_lambda.dashboard.render import FORMATS, Format, render
+from traced_asgi_lambda.dashboard.render import render
 from traced_asgi_lambda.dashboard.spec import (
+    FORMATS,
     FRONT_DOOR_KINDS,
     DashboardSpec,
+    Format,
     FrontDoor,
     FrontDoorKind,
 )
+
+if TYPE_CHECKING:
+    from traced_asgi_lambda.dashboard.body import Dashboard, build
 
 __all__ = [
     "FORMATS",
@@ -54,3 +63,13 @@ __all__ = [
     "deploy",
     "render",
 ]
+
+# The content is loaded on first use (PEP 562), so importing ``spec`` (as the command line
+# does to build its options) or ``render`` loads no widget, alarm or query module.
+_HOMES = {"Dashboard": "body", "build": "body"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from traced_asgi_lambda.dashboard.body import build
 from traced_asgi_lambda.dashboard.render import body_json, resolve
 from traced_asgi_lambda.dashboard.spec import DashboardSpec
 from traced_asgi_lambda.exceptions import TracedAsgiLambdaError
@@ -45,6 +44,8 @@ class DeployResult:
 
 def deploy(spec: DashboardSpec, *, profile: str | None = None) -> DeployResult:
     """Put every alarm, then the dashboard, in ``spec.region``."""
+    from traced_asgi_lambda.dashboard.body import build
+
     try:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError

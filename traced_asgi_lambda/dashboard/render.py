@@ -11,22 +11,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
-from traced_asgi_lambda.dashboard.body import Dashboard, build
 from traced_asgi_lambda.dashboard.placeholders import PLACEHOLDER, Param, substitute
-from traced_asgi_lambda.dashboard.spec import DashboardSpec
+from traced_asgi_lambda.dashboard.spec import FORMATS, DashboardSpec, Format
 from traced_asgi_lambda.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from traced_asgi_lambda.dashboard.body import Dashboard
 
 __all__ = ["FORMATS", "Format", "body_json", "render", "resolve"]
 
-Format = Literal["json", "cfn", "terraform"]
-FORMATS: tuple[Format, ...] = get_args(Format)
 _ALARM_ARN = re.compile(r"arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+")
 
 
 def render(spec: DashboardSpec, fmt: Format) -> dict[str, str]:
     """The files of ``fmt`` for ``spec``, by file name."""
+    from traced_asgi_lambda.dashboard.body import build
+
     ConfigurationError.check_choice("format", fmt, FORMATS)
     dashboard = build(spec)
     if fmt == "json":

@@ -25,9 +25,12 @@ from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.telemetry.metric_names import DEFAULT_NAMESPACE
 
 __all__ = [
+    "FORMATS",
     "FRONT_DOOR_KINDS",
     "LOG_FORMATS",
+    "SETTING_KINDS",
     "DashboardSpec",
+    "Format",
     "FrontDoor",
     "FrontDoorKind",
     "LogFormat",
@@ -39,6 +42,10 @@ FRONT_DOOR_KINDS: tuple[FrontDoorKind, ...] = get_args(FrontDoorKind)
 # Developer Guide): it decides how REPORT lines look, so which cold-start query works.
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
+# What ``render`` writes (see render.py); here so the command line can offer the choices
+# without importing the renderers.
+Format = Literal["json", "cfn", "terraform"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
@@ -70,6 +77,15 @@ SETTING_HELP: Mapping[str, tuple[str, str]] = MappingProxyType(
             "--target-group",
             "the target group's ARN suffix, targetgroup/<name>/<id>",
         ),
+    }
+)
+# Each setting, with the front doors that use it (in SETTING_HELP's order).
+SETTING_KINDS: Mapping[str, tuple[FrontDoorKind, ...]] = MappingProxyType(
+    {
+        name: tuple(
+            kind for kind in FRONT_DOOR_KINDS if name in (*_SETTINGS[kind][0], *_SETTINGS[kind][1])
+        )
+        for name in SETTING_HELP
     }
 )
 
