@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.results import round_ratio, round_ratio_spread
 from bench.stacks import COLD_STACKS
 
 __all__ = [
@@ -70,19 +71,11 @@ class ColdStart:
 
     def ratio(self, other: ColdStart, measure: str = "times_ms") -> float:
         """The median over rounds of this stack's time over ``other``'s in the same round."""
-        return statistics.median(self._ratios(other, measure))
+        return round_ratio(getattr(self, measure), getattr(other, measure))
 
     def ratio_spread(self, other: ColdStart, measure: str = "times_ms") -> tuple[float, float]:
-        ratios = self._ratios(other, measure)
-        if len(ratios) < 2:
-            return ratios[0], ratios[0]
-        low, _, high = statistics.quantiles(ratios, n=4)
-        return low, high
-
-    def _ratios(self, other: ColdStart, measure: str) -> list[float]:
-        mine: list[float] = getattr(self, measure)
-        theirs: list[float] = getattr(other, measure)
-        return [a / b for a, b in zip(mine, theirs, strict=True)]
+        """The quartiles of the per-round ratios."""
+        return round_ratio_spread(getattr(self, measure), getattr(other, measure))
 
 
 def measure_cold_starts(
@@ -93,19 +86,10 @@ def measure_cold_starts(
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[ColdStart]:
     """``runs`` cold starts of each stack, interleaved, for one app and event."""
-    from bench.environment import lambda_environ
-    from bench.events import event_for
-
-    environ = lambda_environ()
-    environ["PYTHONPATH"] = str(ROOT)
-    # Cached bytecode for every stack alike: the first run writes what is missing or stale
-    # (this sandbox sets PYTHONDONTWRITEBYTECODE, and the library's sources change often).
-    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    environ = _child_environ()
     results = {name: ColdStart(name, [], [], []) for name in stacks}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
-        event_file = os.path.join(tmp, "event.json")
-        with open(event_file, "w") as file:
-            json.dump(event_for(source), file)
+        event_file = _event_file(tmp, source)
         errors = os.path.join(tmp, "stderr")
         for number in range(runs):
             progress(f"  cold start: round {number + 1} of {runs}")
@@ -117,6 +101,31 @@ def measure_cold_starts(
                 results[name].cpu_ms.append(cpu_ms)
                 results[name].rss_kib.append(rss_kib)
     return [results[name] for name in stacks]
+
+
+def _child_environ() -> dict[str, str]:
+    """The environment of every measured child: Lambda's variables, this checkout first.
+
+    Bytecode is cached for every stack and every measurement alike: the first run writes
+    what is missing or stale (this sandbox sets PYTHONDONTWRITEBYTECODE, and the library's
+    sources change often), so no measurement includes compiling.
+    """
+    from bench.environment import lambda_environ
+
+    environ = lambda_environ()
+    environ["PYTHONPATH"] = str(ROOT)
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environ
+
+
+def _event_file(tmp: str, source: str) -> str:
+    """Write ``source``'s example event into the folder ``tmp``; its path."""
+    from bench.events import event_for
+
+    path = os.path.join(tmp, "event.json")
+    with open(path, "w") as file:
+        json.dump(event_for(source), file)
+    return path
 
 
 def _spawn(argv: list[str], environ: dict[str, str], errors: str) -> tuple[float, float, int]:
@@ -171,24 +180,16 @@ def import_times(module: str, runs: int) -> list[ImportEntry]:
 
 def process_import_times(stack: str, app: str, source: str, runs: int) -> list[ImportEntry]:
     """Every import of ``stack``'s cold-start process, less the interpreter's own start-up."""
-    from bench.events import event_for
-
     startup = {e.module for e in _import_times(["pass"], 1)}
     with tempfile.TemporaryDirectory(prefix="bench-imports-") as tmp:
-        event_file = os.path.join(tmp, "event.json")
-        with open(event_file, "w") as file:
-            json.dump(event_for(source), file)
-        entries = _import_times([_CHILD, stack, app, event_file], runs)
+        entries = _import_times([_CHILD, stack, app, _event_file(tmp, source)], runs)
     return [e for e in entries if e.module not in startup]
 
 
 def _import_times(code_and_args: list[str], runs: int) -> list[ImportEntry]:
     import subprocess
 
-    from bench.environment import lambda_environ
-
-    environ = lambda_environ()
-    environ["PYTHONPATH"] = str(ROOT)
+    environ = _child_environ()
     order: dict[str, int] = {}
     selfs: dict[str, list[float]] = {}
     cumulatives: dict[str, list[float]] = {}

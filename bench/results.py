@@ -3,9 +3,33 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Row", "Target"]
+__all__ = ["Row", "Target", "round_ratio", "round_ratio_spread"]
+
+
+def round_ratio(mine: Sequence[float], theirs: Sequence[float]) -> float:
+    """The median over rounds of ``mine`` over ``theirs`` in the same round.
+
+    Each round's time is divided by the reference's time in the same round, a fraction
+    of a second apart, so a burst of load from other processes, which slows both,
+    cancels out instead of moving one median and not the other.
+    """
+    return statistics.median(_ratios(mine, theirs))
+
+
+def round_ratio_spread(mine: Sequence[float], theirs: Sequence[float]) -> tuple[float, float]:
+    """The quartiles of the per-round ratios (the one ratio twice, for a single round)."""
+    ratios = _ratios(mine, theirs)
+    if len(ratios) < 2:
+        return ratios[0], ratios[0]
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return low, high
+
+
+def _ratios(mine: Sequence[float], theirs: Sequence[float]) -> list[float]:
+    return [a / b for a, b in zip(mine, theirs, strict=True)]
 
 
 @dataclass
@@ -40,27 +64,18 @@ class Row:
         return statistics.median(self.posted_us)
 
     def ratio(self, measure: str) -> float:
-        """This stack over bare Mangum for ``measure``: the median of the per-round ratios.
-
-        Each round's time is divided by bare Mangum's time in the same round, a fraction
-        of a second apart, so a burst of load from other processes, which slows both,
-        cancels out instead of moving one median and not the other.
-        """
-        return statistics.median(self._ratios(measure))
+        """This stack over bare Mangum for ``measure``: the median of the per-round ratios."""
+        return round_ratio(*self._pair(measure))
 
     def ratio_spread(self, measure: str) -> tuple[float, float]:
         """The quartiles of the per-round ratios."""
-        ratios = self._ratios(measure)
-        if len(ratios) < 2:
-            return ratios[0], ratios[0]
-        low, _, high = statistics.quantiles(ratios, n=4)
-        return low, high
+        return round_ratio_spread(*self._pair(measure))
 
-    def _ratios(self, measure: str) -> list[float]:
+    def _pair(self, measure: str) -> tuple[list[float], list[float]]:
         assert self.reference is not None
         mine: list[float] = getattr(self, f"{measure}_us")
         theirs: list[float] = getattr(self.reference, f"{measure}_us")
-        return [a / b for a, b in zip(mine, theirs, strict=True)]
+        return mine, theirs
 
 
 @dataclass
