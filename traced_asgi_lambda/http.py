@@ -11,7 +11,8 @@ import asyncio
 import enum
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 from traced_asgi_lambda.exceptions import ASGIProtocolError
@@ -25,25 +26,37 @@ from traced_asgi_lambda.types import (
     Response,
 )
 
-__all__ = ["CycleState", "HTTPCycle", "internal_error", "plain_500"]
+__all__ = ["CycleState", "HTTPCycle", "forbidden_header", "internal_error", "plain_500"]
 
 
 # CR and LF end a header line and NUL is refused by HTTP parsers (RFC 9110 section 5.5):
-# a value carrying one could smuggle a second header or a second response, so it is an
-# ASGI protocol error rather than something to pass on to the front door.
+# a header carrying one could smuggle a second header or a second response.
 _FORBIDDEN_IN_HEADERS = re.compile(rb"[\r\n\x00]")
 
 
+def forbidden_header(headers: Sequence[tuple[bytes, bytes]]) -> bytes | None:
+    """The name of the first header whose name or value holds CR, LF or NUL, else None.
+
+    One scan over every name and value joined keeps the valid case cheap; only then is
+    the culprit looked for. Shared by requests (a malformed event) and responses (an
+    ASGI protocol error), which each raise their own error.
+    """
+    search = _FORBIDDEN_IN_HEADERS.search
+    if search(b"".join(chain.from_iterable(headers))) is None:
+        return None
+    return next(name for name, value in headers if search(name) or search(value))
+
+
 def _checked_headers(headers: Iterable[tuple[bytes, bytes]]) -> Headers:
-    checked: Headers = []
-    for name, value in headers:
-        if _FORBIDDEN_IN_HEADERS.search(name) or _FORBIDDEN_IN_HEADERS.search(value):
-            raise ASGIProtocolError(
-                f"Expected response header {bytes(name)[:40]!r} without CR, LF or NUL, but "
-                "its name or value contains one. Fix: never copy request input into "
-                "response headers unchecked."
-            )
-        checked.append((name, value))
+    # From the app, so it is passed on only when no header could split the response.
+    checked: Headers = [(name, value) for name, value in headers]
+    name = forbidden_header(checked)
+    if name is not None:
+        raise ASGIProtocolError(
+            f"Expected response header {bytes(name)[:40]!r} without CR, LF or NUL, but "
+            "its name or value contains one. Fix: never copy request input into "
+            "response headers unchecked."
+        )
     return checked
 
 
