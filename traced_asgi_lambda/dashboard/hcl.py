@@ -13,7 +13,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from traced_asgi_lambda.dashboard.placeholders import PLACEHOLDER, Param, hcl_string
+from traced_asgi_lambda.dashboard.placeholders import (
+    PLACEHOLDER,
+    Param,
+    hcl_string,
+    number_text,
+    tf_escape,
+)
 
 __all__ = ["Block", "expr", "heredoc"]
 
@@ -33,7 +39,7 @@ def expr(value: Any, params: Mapping[str, Param]) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
+        return number_text(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(expr(item, params) for item in value) + "]"
     if isinstance(value, Mapping):
@@ -54,8 +60,7 @@ def expr(value: Any, params: Mapping[str, Param]) -> str:
 
 def heredoc(text: str, indent: str) -> Raw:
     """A ``<<-EOT`` string, its literal ``${`` and ``%{`` escaped."""
-    body = text.replace("${", "$${").replace("%{", "%%{")
-    lines = "\n".join(f"{indent}  {line}" for line in body.splitlines())
+    lines = "\n".join(f"{indent}  {line}" for line in tf_escape(text).splitlines())
     return Raw(f"<<-EOT\n{lines}\n{indent}  EOT")
 
 

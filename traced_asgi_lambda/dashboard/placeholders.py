@@ -33,6 +33,7 @@ __all__ = [
     "hcl_string",
     "names_in",
     "num",
+    "number_text",
     "ph",
     "substitute",
     "tf_escape",
@@ -82,9 +83,7 @@ class Param:
     def text(self) -> str:
         """The value as it reads in text: numbers without a needless ``.0``."""
         value = self.value
-        if isinstance(value, str):
-            return value
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
+        return value if isinstance(value, str) else number_text(value)
 
     def cfn_ref(self) -> dict[str, Any]:
         """``Ref`` or ``Fn::GetAtt`` for a property that is this value alone."""
@@ -92,6 +91,11 @@ class Param:
             resource, attribute = self.cfn.split(".", 1)
             return {"Fn::GetAtt": [resource, attribute]}
         return {"Ref": self.cfn}
+
+
+def number_text(value: float) -> str:
+    """A number as JSON, HCL and people write it: ``3`` for 3.0, else its shortest repr."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def names_in(text: str) -> set[str]:
