@@ -292,3 +292,26 @@ def test_every_line_of_a_call_is_flushed_when_it_returns(
         written = stream.getvalue()
         assert '"_aws"' in written  # the EMF lines were written
         assert stream.delivered == len(written)
+
+
+class FailingFlushProvider(TracerProvider):
+    """A provider whose flush raises, as a broken exporter chain might."""
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        raise RuntimeError("exporter chain broke")
+
+
+def test_a_telemetry_failure_is_logged_even_with_logs_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With our logs off, the adapter's own warning goes to the stdlib logger, not nowhere."""
+    telemetry = TelemetryOptions(logs=False, metrics=False, stream=io.StringIO())
+    provider = FailingFlushProvider()
+    adapter = LambdaAdapter(starlette_app, tracer_provider=provider, telemetry=telemetry)
+    with caplog.at_level(logging.WARNING, logger="traced_asgi_lambda"), adapter as handler:
+        event = build_event("http-api", HttpRequest("GET", "/route-info/3"))
+        assert handler(event, LocalContext("f"))["statusCode"] == 200
+    assert [r.getMessage() for r in caplog.records if r.name == "traced_asgi_lambda"] == [
+        "telemetry failed: RuntimeError: exporter chain broke",
+        "telemetry shutdown: RuntimeError: exporter chain broke",  # close() did not raise
+    ]

@@ -66,9 +66,11 @@ class LambdaAdapter:
         )
         # Before the loop exists, so a configuration error leaves nothing open.
         self.telemetry = telemetry_for(telemetry or TelemetryOptions(), tracer_provider, os.environ)
-        self.log: Any = logging.getLogger("traced_asgi_lambda")
-        if self.telemetry is not None and self.telemetry.logs_on:
-            self.log = self.telemetry.log
+        self.log: Any = (
+            logging.getLogger("traced_asgi_lambda")
+            if self.telemetry is None
+            else self.telemetry.internal
+        )
         # One loop for the life of the environment, so the lifespan task and anything
         # the app caches on the loop (connection pools) survive between invocations.
         self.loop = asyncio.new_event_loop()

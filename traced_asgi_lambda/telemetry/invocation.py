@@ -14,7 +14,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -52,12 +52,15 @@ class Telemetry:
         environ: Mapping[str, str],
         flush_timeout: float,
         flush_margin: float,
-        logs_on: bool = True,
+        internal: Any = None,
         timeout_margin: float | None = 0.5,
     ) -> None:
         self.tracing = tracing
         self.log = log
-        self.logs_on = logs_on
+        # Where the adapter's own warnings and errors go: our logger when logs are on, else
+        # the stdlib "traced_asgi_lambda" logger (as the exporters' and EMF's already do),
+        # so a failing telemetry step is never silent.
+        self.internal: Any = internal if internal is not None else log
         self.timeout_margin = timeout_margin or 0.0
         self.watchdog = None if timeout_margin is None else Watchdog(self._on_timeout)
         self.emf = emf
@@ -166,7 +169,7 @@ class Telemetry:
             if tracing is not None:
                 tracing.flush(budget)
         except Exception as exc:  # telemetry must never fail the invocation
-            log.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
+            self.internal.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
 
     def _record(self, outcome: Outcome, budget: float, pending: list[Any]) -> None:
         """The stage spans, access line, stage line, EMF and OpenTelemetry metrics of a call."""
@@ -218,17 +221,27 @@ class Telemetry:
             )
             self.finish(outcome, context, None, invocation.pending)
         except Exception as exc:  # telemetry must never fail the invocation
-            self.log.warning("timeout report failed: %s: %s", type(exc).__name__, exc)
+            self.internal.warning("timeout report failed: %s: %s", type(exc).__name__, exc)
 
     def shutdown(self) -> None:
-        """Final flush when the environment shuts down (SIGTERM or exit)."""
+        """Final flush when the environment shuts down (SIGTERM or exit); never raises.
+
+        It runs from close(), a signal handler or atexit: a broken exporter is reported,
+        and every later step (the log record factory's removal included) still runs.
+        """
+        steps: list[Callable[[], object]] = []
         if self.watchdog is not None:
-            self.watchdog.stop()
+            steps.append(self.watchdog.stop)
         if self.tracing is not None:
-            self.tracing.shutdown()
+            steps.append(self.tracing.shutdown)
         if self.meters is not None:
-            self.meters.flush(0.2)
-        self.log.close()
+            steps.append(partial(self.meters.flush, 0.2))
+        steps.append(self.log.close)
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # telemetry must never fail the shutdown
+                self.internal.warning("telemetry shutdown: %s: %s", type(exc).__name__, exc)
 
 
 class Invocation:

@@ -114,7 +114,7 @@ def telemetry_for(
         environ=environ,
         flush_timeout=options.flush_timeout,
         flush_margin=options.flush_margin,
-        logs_on=log is not None,
+        internal=internal,
         timeout_margin=options.timeout_margin,
     )
 
