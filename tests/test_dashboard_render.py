@@ -300,3 +300,11 @@ def test_threshold_graphs_draw_what_their_alarm_watches(s: DashboardSpec) -> Non
             assert drawn[math["Id"]] == text, key
             compared.add(key)
     assert compared == {"error_rate", "cold_start_rate", "front_door_5xx", "duration_timeout"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_empty_log_group_is_the_default_everywhere(fmt: str) -> None:
+    """``log_group=""`` reads as no log group in every widget, query and format."""
+    default = render(spec(), fmt)  # type: ignore[arg-type]
+    assert render(spec(log_group=""), fmt) == default  # type: ignore[arg-type]
+    assert "/aws/lambda/" in "".join(default.values())

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from traced_asgi_lambda.dashboard.body import Dashboard
-from traced_asgi_lambda.dashboard.params import camel
+from traced_asgi_lambda.dashboard.params import camel, log_group
 from traced_asgi_lambda.dashboard.placeholders import (
     PLACEHOLDER,
     Param,
@@ -76,7 +76,7 @@ def template(dashboard: Dashboard) -> dict[str, Any]:
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": properties,
         }
-    group = ph("log_group") if spec.log_group else f"/aws/lambda/{ph('function_name')}"
+    group = log_group(spec)
     for name, query in dashboard.queries:
         raw[f"{camel(query.key)}Query"] = {
             "Type": "AWS::Logs::QueryDefinition",

@@ -14,7 +14,7 @@ from typing import Any
 from traced_asgi_lambda.dashboard.placeholders import Param, ph
 from traced_asgi_lambda.dashboard.spec import DashboardSpec
 
-__all__ = ["alarm_name", "camel", "parameters"]
+__all__ = ["alarm_name", "camel", "log_group", "parameters"]
 
 # (setting, CloudFormation parameter, description) of each front-door setting.
 _FRONT_DOOR = (
@@ -24,6 +24,12 @@ _FRONT_DOOR = (
     ("load_balancer", "LoadBalancerArnSuffix", "The ALB's ARN suffix, app/<name>/<id>."),
     ("target_group", "TargetGroupArnSuffix", "The ARN suffix, targetgroup/<name>/<id>."),
 )
+
+
+def log_group(spec: DashboardSpec) -> str:
+    """The function's log group, with placeholders: the ``log_group`` parameter when the
+    spec names one, else Lambda's default group for the function (as ``log_group_name``)."""
+    return ph("log_group") if spec.log_group else f"/aws/lambda/{ph('function_name')}"
 
 
 def camel(key: str) -> str:
@@ -81,7 +87,7 @@ def parameters(
             "The function's timeout in seconds, which the duration alarm compares against.",
         ),
     ]
-    if spec.log_group is not None:
+    if spec.log_group:
         params.append(_string("log_group", spec.log_group, "LogGroupName", "The log group."))
     settings = spec.front_door.settings()
     for setting, cfn, description in _FRONT_DOOR:

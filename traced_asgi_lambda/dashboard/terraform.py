@@ -17,7 +17,8 @@ from typing import Any
 from traced_asgi_lambda.dashboard.alarms import AlarmDef
 from traced_asgi_lambda.dashboard.body import Dashboard
 from traced_asgi_lambda.dashboard.hcl import Block, Raw
-from traced_asgi_lambda.dashboard.placeholders import Param, names_in, ph, substitute, tf_escape
+from traced_asgi_lambda.dashboard.params import log_group
+from traced_asgi_lambda.dashboard.placeholders import Param, names_in, substitute, tf_escape
 
 __all__ = ["TEMPLATE", "module"]
 
@@ -30,7 +31,7 @@ def module(dashboard: Dashboard) -> dict[str, str]:
     params = dashboard.params
     body = json.dumps(dashboard.body, indent=2)
     used = names_in(body) | names_in(json.dumps([a.request() for a in dashboard.alarms]))
-    used |= {"function_name"} | ({"log_group"} if dashboard.spec.log_group else set())
+    used |= {"function_name"} | names_in(log_group(dashboard.spec))
 
     def var(param: Param) -> str:
         return "${" + param.tf_template_name + "}"
@@ -86,7 +87,7 @@ def _main(dashboard: Dashboard, body_names: list[str], used: set[str]) -> str:
     )
     blocks.append(board)
     blocks += [_alarm(alarm) for alarm in dashboard.alarms]
-    group = ph("log_group") if dashboard.spec.log_group else f"/aws/lambda/{ph('function_name')}"
+    group = log_group(dashboard.spec)
     for name, query in dashboard.queries:
         saved = Block(f'resource "aws_cloudwatch_query_definition" "{query.key}"')
         saved.set("name", name).set("log_group_names", [group])

@@ -15,6 +15,7 @@ from typing import Any
 
 from traced_asgi_lambda.dashboard.assets import load_text
 from traced_asgi_lambda.dashboard.metrics import FrontDoorMetrics, Line
+from traced_asgi_lambda.dashboard.params import log_group
 from traced_asgi_lambda.dashboard.placeholders import fill, num, ph
 from traced_asgi_lambda.dashboard.queries import load_query, query_folder
 from traced_asgi_lambda.dashboard.spec import DashboardSpec
@@ -51,9 +52,7 @@ class Context:
 
     @property
     def log_group(self) -> str:
-        if self.spec.log_group is None:
-            return f"/aws/lambda/{ph('function_name')}"
-        return ph("log_group")
+        return log_group(self.spec)
 
     @property
     def function(self) -> list[tuple[str, str]]:
