@@ -204,6 +204,11 @@ def test_long_bodies_are_shortened_on_the_console(capsys: pytest.CaptureFixture[
             "--path cannot be used",
             id="event-and-path",
         ),
+        pytest.param(
+            [EXAMPLE, "--event", str(EVENTS / "alb/get_basic.json"), "--source", "http-api"],
+            "--source cannot be used",
+            id="event-and-default-source",
+        ),
     ],
 )
 def test_invalid_input_is_one_line(

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from traced_asgi_lambda.cli import CommandError
+from traced_asgi_lambda.local.events import SOURCES
 
 if TYPE_CHECKING:
     from traced_asgi_lambda.types import ASGIApp
 
-__all__ = ["add_app_options", "load_app", "split_spec"]
+__all__ = ["DEFAULT_SOURCE", "add_app_options", "add_source_option", "load_app", "split_spec"]
+
+DEFAULT_SOURCE = "http-api"
 
 
 def add_app_options(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +47,21 @@ def add_app_options(parser: argparse.ArgumentParser) -> None:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         metavar="LEVEL",
         help="DEBUG, INFO, WARNING or ERROR; DEBUG adds each stage's time (default: INFO)",
+    )
+
+
+def add_source_option(parser: argparse.ArgumentParser, default: str | None, what: str) -> None:
+    """``--source``, the event source, for ``what`` (e.g. "events to send").
+
+    The help names DEFAULT_SOURCE either way; ``default=None`` lets a command tell an
+    explicit ``--source`` from none (``invoke`` refuses one alongside ``--event``).
+    """
+    parser.add_argument(
+        "--source",
+        choices=list(SOURCES),
+        default=default,
+        metavar="SOURCE",
+        help=f"the source whose {what}: {', '.join(SOURCES)} (default: {DEFAULT_SOURCE})",
     )
 
 

@@ -19,14 +19,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from traced_asgi_lambda.cli import CommandError
-from traced_asgi_lambda.cli._load import add_app_options
-from traced_asgi_lambda.local.events import SOURCES, HttpRequest
+from traced_asgi_lambda.cli._load import DEFAULT_SOURCE, add_app_options, add_source_option
+from traced_asgi_lambda.local.events import HttpRequest
 
 __all__ = ["event_of", "parse_header", "parse_query", "read_event", "register", "request_of"]
 
 # RFC 9110 section 5.6.2: a header name is a token.
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-DEFAULT_SOURCE = "http-api"
 
 
 def register(subparsers: Any) -> None:
@@ -39,12 +38,8 @@ def register(subparsers: Any) -> None:
         "when the handler returned a response, whatever its HTTP status; 1 when it raised.",
     )
     add_app_options(parser)
-    parser.add_argument(
-        "--source",
-        choices=list(SOURCES),
-        metavar="SOURCE",
-        help=f"the source whose event to build: {', '.join(SOURCES)} (default: {DEFAULT_SOURCE})",
-    )
+    # No default: an explicit --source conflicts with --event; event_of applies the default.
+    add_source_option(parser, None, "event to build")
     parser.add_argument("--method", "-X", help="HTTP method (default: GET)")
     parser.add_argument("--path", help="path, with an optional ?query (default: /)")
     parser.add_argument(

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from traced_asgi_lambda.cli import CommandError
-from traced_asgi_lambda.cli._load import add_app_options
-from traced_asgi_lambda.local.events import SOURCES, HttpRequest
+from traced_asgi_lambda.cli._load import DEFAULT_SOURCE, add_app_options, add_source_option
+from traced_asgi_lambda.local.events import HttpRequest
 
 if TYPE_CHECKING:
     from traced_asgi_lambda.cli._runner import LocalRunner
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalServer", "child_argv", "make_server", "register"]
 
-DEFAULT_SOURCE = "http-api"
 # Connection-level headers: they describe the hop to this server, not the request.
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade"}
@@ -50,13 +49,7 @@ def register(subparsers: Any) -> None:
         "bytes. One line per request shows the status and each stage's time.",
     )
     add_app_options(parser)
-    parser.add_argument(
-        "--source",
-        choices=list(SOURCES),
-        default=DEFAULT_SOURCE,
-        metavar="SOURCE",
-        help=f"the source whose events to send: {', '.join(SOURCES)} (default: {DEFAULT_SOURCE})",
-    )
+    add_source_option(parser, DEFAULT_SOURCE, "events to send")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=3000, help="port to bind; 0 picks a free one (default: 3000)"
