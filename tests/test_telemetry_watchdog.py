@@ -44,7 +44,8 @@ def test_an_invocation_past_its_deadline_is_reported_before_it_ends() -> None:
     context = LocalContext("orders", timeout_ms=800)
     with LambdaAdapter(slow, lifespan="off", tracer_provider=provider, telemetry=options) as h:
         started = time.monotonic()
-        response = h(slow_event(1.2), context)
+        event = slow_event(1.2)
+        response = h(event, context)
         # Locally the app still finishes; on Lambda it would have been stopped by now.
         assert response["body"] == "done"
         spans = {s.name: s for s in exporter.get_finished_spans()}
@@ -66,6 +67,12 @@ def test_an_invocation_past_its_deadline_is_reported_before_it_ends() -> None:
         access = [line for line in lines if line.get("level") == "INFO"]
         assert len(access) == 1
         assert access[0]["error_type"] == "timeout"
+        # Written on the watchdog thread, in the request's log context: its keys are there.
+        trace_id = f"{root.context.trace_id:032x}"
+        for line in (timeout_lines[0], access[0]):
+            assert line["correlation_id"] == event["requestContext"]["requestId"]
+            assert line["function_name"] == "orders"
+            assert line["trace_id"] == trace_id
         assert time.monotonic() - started >= 1.2
         # The next invocation is normal: nothing of the timed-out one leaks into it.
         exporter.clear()

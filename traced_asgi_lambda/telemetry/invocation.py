@@ -107,8 +107,14 @@ class Telemetry:
             trace_id=outcome.trace_id,
             span_id=outcome.span_id,
         )
+        if binding is not None:
+            outcome.correlation_id = binding.head.get("correlation_id")
         invocation = Invocation(self, span, outcome, context, started, pending)
         invocation.token, invocation.binding = token, binding
+        if self.watchdog is not None:
+            # The request's log context (and current span), for a timeout report made on
+            # the watchdog thread: its lines carry the same keys as the request's own.
+            invocation.log_context = contextvars.copy_context()
         if self.watchdog is not None:
             remaining = context.get_remaining_time_in_millis() / 1000
             at = fire_at(time.monotonic(), remaining, self.timeout_margin)
@@ -189,13 +195,15 @@ class Telemetry:
     def _on_timeout(self, token: object) -> None:
         """Report a still-running invocation as a timeout: end its spans, log, measure, flush.
 
-        Runs on the watchdog thread, so the request's log context is not bound here: the
-        line names the request explicitly.
+        Runs on the watchdog thread, in a copy of the request's context taken when it began.
         """
         invocation = token
         assert isinstance(invocation, Invocation)
         if not invocation.claim():
             return  # it finished on its own in the meantime
+        invocation.log_context.run(self._report_timeout, invocation)
+
+    def _report_timeout(self, invocation: Invocation) -> None:
         try:
             outcome = invocation.outcome
             outcome.timed_out = True
@@ -213,11 +221,9 @@ class Telemetry:
                 "invocation about to time out: %d ms left, still in stage %s",
                 context.get_remaining_time_in_millis(),
                 invocation.open_stage or "-",
-                function_request_id=outcome.request_id,
                 method=outcome.method,
                 path=outcome.path,
                 route=outcome.route,
-                trace_id=outcome.trace_id,
             )
             self.finish(outcome, context, None, invocation.pending)
         except Exception as exc:  # telemetry must never fail the invocation
@@ -252,6 +258,7 @@ class Invocation:
         "_context",
         "binding",
         "context",
+        "log_context",
         "open_span",
         "open_stage",
         "outcome",
@@ -288,6 +295,7 @@ class Invocation:
         self._context = None if tracing is None else tracing.context_of(root)
         self.token: Any = None  # the OpenTelemetry context token of the root span
         self.binding: Any = None  # the log context's token
+        self.log_context = contextvars.Context()  # see Telemetry.invocation
 
     def __enter__(self) -> Invocation:
         return self

@@ -196,8 +196,8 @@ class InvocationLogger:
             "init_duration_ms": None if init_ms is None else round(init_ms, 3),
         }
         if self._current.get() is None:
-            # Written outside the invocation's log context (the deadline watchdog's
-            # thread): its own keys, which the context would otherwise add, go in the line.
+            # Written outside an invocation's log context (the adapter reports within it,
+            # the watchdog too): the outcome's own keys, which the context would add.
             fields["cold_start"] = outcome.cold_start
             fields["function_request_id"] = outcome.request_id
             fields["correlation_id"] = outcome.correlation_id
