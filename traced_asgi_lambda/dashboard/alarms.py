@@ -1,6 +1,6 @@
 """The alarms, as ``PutMetricAlarm`` inputs with placeholders.
 
-Settings (titles, default thresholds, M out of N) come from ``dashboards/alarms.json``;
+Settings (descriptions, default thresholds, M out of N) come from ``dashboards/alarms.json``;
 the metrics are built here from ``metric_names`` and the front door's table, with the
 same builders as the widgets. Every alarm:
 
@@ -43,7 +43,6 @@ class AlarmDef:
     """One alarm: its ``PutMetricAlarm`` fields, strings possibly holding placeholders."""
 
     key: str
-    title: str
     name: str
     description: str
     metrics: tuple[dict[str, Any], ...]
@@ -89,7 +88,6 @@ def alarm_defs(spec: DashboardSpec) -> list[AlarmDef]:
         alarms.append(
             AlarmDef(
                 key=key,
-                title=entry["title"],
                 name=alarm_name(key),
                 description=entry["description"].replace("{threshold}", num(f"threshold.{key}")),
                 metrics=tuple(queries[key]),

@@ -128,9 +128,7 @@ def _quoted(name: str) -> str:
 class FrontDoorMetrics:
     """A front door's own metrics: names, dimensions (with placeholders) and units."""
 
-    kind: str
     label: str
-    doc: str
     namespace: str
     dimensions: tuple[tuple[str, str], ...]
     requests: str
@@ -161,9 +159,7 @@ def front_door_metrics(spec: DashboardSpec) -> FrontDoorMetrics:
         (d["name"], ph(d["setting"])) for d in table["dimensions"] if settings.get(d["setting"])
     )
     return FrontDoorMetrics(
-        kind=spec.front_door.kind,
         label=table["label"],
-        doc=table["doc"],
         namespace=table["namespace"],
         dimensions=dimensions,
         requests=table["requests"],

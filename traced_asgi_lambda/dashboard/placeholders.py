@@ -72,10 +72,6 @@ class Param:
     tf_variable: Mapping[str, Any] | None = None
 
     @property
-    def numeric(self) -> bool:
-        return not isinstance(self.value, str)
-
-    @property
     def tf_template_name(self) -> str:
         """The variable's name inside the dashboard's ``templatefile`` template."""
         return self.name.replace(".", "_")

@@ -51,10 +51,9 @@ QUERY_KEYS = ("errors_by_route", "slowest_requests", "cold_start_report")
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One Logs Insights query: its pipe stages, title and the view that shows it."""
+    """One Logs Insights query: its pipe stages and the view that shows it."""
 
     key: str
-    title: str
     view: str
     lines: tuple[str, ...]
 
@@ -79,7 +78,7 @@ def load_query(spec: DashboardSpec, key: str) -> Query:
     values = {f"field.{k}": v for k, v in ACCESS_LOG_FIELDS.items()}
     values["route_unmatched"] = ROUTE_UNMATCHED
     lines = tuple(fill(line, values) for line in raw["lines"])
-    return Query(key=key, title=raw["title"], view=raw["view"], lines=lines)
+    return Query(key=key, view=raw["view"], lines=lines)
 
 
 def saved_queries(spec: DashboardSpec) -> list[tuple[str, Query]]:
