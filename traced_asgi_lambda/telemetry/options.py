@@ -28,7 +28,8 @@ class TelemetryOptions:
     service: str | None = None  # else OTEL_SERVICE_NAME, POWERTOOLS_SERVICE_NAME, the function
     # Logs (structlog): JSON lines in Lambda, a console renderer elsewhere.
     logs: bool | None = None
-    log_level: str | int | None = None  # else AWS_LAMBDA_LOG_LEVEL, LOG_LEVEL, ...
+    # AWS_LAMBDA_LOG_LEVEL wins over it; unset, POWERTOOLS_LOG_LEVEL, then LOG_LEVEL, INFO.
+    log_level: str | int | None = None
     log_json: bool | None = None  # None: JSON exactly when running in Lambda
     log_sample_rate: float = 0.0  # share of invocations raised to DEBUG
     log_buffer_debug: bool = False  # keep DEBUG lines; write them only when the call fails

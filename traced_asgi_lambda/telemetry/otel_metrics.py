@@ -163,10 +163,9 @@ class OtelMetrics:
 
 
 def _scheme(outcome: Outcome) -> str:
-    # Outcome has no scheme yet; https is what every Lambda HTTP source but a plain-HTTP
-    # ALB listener receives, and what the root span reports without X-Forwarded-Proto.
-    scheme = getattr(outcome, "scheme", None)
-    return scheme if isinstance(scheme, str) and scheme else "https"
+    # Unknown only when the event never became a request: https is what every Lambda HTTP
+    # source but a plain-HTTP ALB listener receives.
+    return outcome.scheme or "https"
 
 
 def _histogram(meter: Meter, spec: InstrumentSpec) -> Histogram:

@@ -2,7 +2,7 @@
 
 The stock encoder (``opentelemetry.exporter.otlp.proto.common.trace_encoder``) builds one
 protobuf object per span, event, link, attribute and value, then serialises them: about
-110 us for the five spans of one invocation, more than the whole adapter. This module
+110 us for the four spans of a warm invocation, more than the whole adapter. This module
 writes the same wire format straight into ``bytearray``s and imports no protobuf runtime.
 
 The output parses to a message equal to the stock encoder's (tests/test_telemetry_otlp.py

@@ -69,9 +69,10 @@ def lambda_tracer_provider(
 ) -> TracerProvider:
     """The recommended TracerProvider for Lambda.
 
-    It carries the function's resource, X-Ray-compatible ids, and a span processor with
-    no background thread that exports when the adapter flushes at the end of each
-    invocation (see processor.InvocationSpanProcessor).
+    It carries the function's resource, X-Ray-compatible ids, and a span processor with no
+    timer that exports when the adapter flushes at the end of each invocation: in-line
+    for an exporter that bounds its own time (ours), else on a worker thread it waits for
+    at most the budget (see processor.InvocationSpanProcessor).
     """
     import os
 

@@ -23,7 +23,11 @@ from traced_asgi_lambda.telemetry.attributes import (
     request_attributes,
     span_name,
 )
-from traced_asgi_lambda.telemetry.propagation import extract_parent, parse_propagators
+from traced_asgi_lambda.telemetry.propagation import (
+    extract_parent,
+    link_from_header,
+    parse_propagators,
+)
 from traced_asgi_lambda.telemetry.recorded_spans import DeferredSpan, RecordedSpan
 from traced_asgi_lambda.telemetry.recorder import recorder_for
 from traced_asgi_lambda.telemetry.redaction import DEFAULT_REDACTED_QUERY
@@ -85,7 +89,7 @@ class Tracing:
     ) -> tuple[trace.Span, Token[Context]]:
         """The root span, made current. A recorded one ends into ``pending``, for report()."""
         parent = extract_parent(headers, os.environ.get("_X_AMZN_TRACE_ID"), self.propagation)
-        links = list(parent.links)
+        links = parent.links  # a list of its own, made by extract_parent for this call
         if trigger != "http":
             links.extend(_message_links(event))
         kind = SpanKind.CONSUMER if trigger == "pubsub" else SpanKind.SERVER
@@ -205,8 +209,9 @@ class Tracing:
     def flush(self, budget: float) -> None:
         sole = self.recorder.sole_processor() if self.recorder is not None else None
         if sole is not None:
-            # What force_flush below comes down to, without the SDK's loop over processors.
-            sole.flush(max(0.001, budget))
+            # What force_flush below comes down to, without the SDK's loop over processors
+            # (and its early return at 0 ms: our processor counts what it cannot export).
+            sole.flush(budget)
             return
         force_flush = getattr(self.provider, "force_flush", None)
         if force_flush is not None:
@@ -231,8 +236,6 @@ def record_error(span: Any, exc: BaseException) -> None:
 
 
 def _message_links(event: object) -> list[trace.Link]:
-    from traced_asgi_lambda.telemetry.propagation import link_from_header
-
     links: list[trace.Link] = []
     for kind, header in message_trace_headers(event):
         link = link_from_header(kind, header)
