@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+from traced_asgi_lambda import ConfigurationError
+from traced_asgi_lambda.telemetry.emf import metrics_enabled
 from traced_asgi_lambda.telemetry.log_settings import logs_enabled, resolve_level
 
 
@@ -66,3 +68,18 @@ def test_logs_can_be_turned_off(
 ) -> None:
     """TRACED_ASGI_LAMBDA_LOGS=off (or the argument) turns logs off."""
     assert logs_enabled(environ, setting) is enabled
+
+
+@pytest.mark.parametrize(
+    "value", [pytest.param("n", id="powertools-n"), pytest.param("disabled", id="disabled")]
+)
+def test_logs_and_metrics_switches_read_the_same_words(value: str) -> None:
+    """TRACED_ASGI_LAMBDA_LOGS and _METRICS accept the same off words."""
+    assert logs_enabled({"TRACED_ASGI_LAMBDA_LOGS": value}) is False
+    assert metrics_enabled({"TRACED_ASGI_LAMBDA_METRICS": value}) is False
+
+
+def test_a_mistyped_logs_switch_is_refused() -> None:
+    """A typo is an error naming the variable, as for the metrics switch, not logs left on."""
+    with pytest.raises(ConfigurationError, match="TRACED_ASGI_LAMBDA_LOGS"):
+        logs_enabled({"TRACED_ASGI_LAMBDA_LOGS": "of"})

@@ -55,6 +55,7 @@ from traced_asgi_lambda.telemetry.metric_names import (
     STAGE_LATENCY,
     TIMEOUTS,
 )
+from traced_asgi_lambda.telemetry.options import read_switch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.metrics import EphemeralMetrics
@@ -81,10 +82,6 @@ MAX_EVENT_BYTES = 256 * 1024
 # Metric name -> (CloudWatch unit, values): the input of EmfMetrics.encode.
 MetricValues = Mapping[str, tuple[str, Sequence[float]]]
 
-# Powertools' strtobool also takes y, t, n and f.
-_ON = frozenset({"on", "true", "1", "yes", "y", "t"})
-_OFF = frozenset({"off", "false", "0", "no", "n", "f"})
-
 
 def metrics_enabled(environ: Mapping[str, str]) -> bool:
     """Whether EMF metrics are on: ``TRACED_ASGI_LAMBDA_METRICS``, else Powertools' variables.
@@ -97,23 +94,11 @@ def metrics_enabled(environ: Mapping[str, str]) -> bool:
     """
     own = environ.get("TRACED_ASGI_LAMBDA_METRICS", "").strip()
     if own:
-        return _truth("TRACED_ASGI_LAMBDA_METRICS", own)
+        return read_switch("TRACED_ASGI_LAMBDA_METRICS", own)
     disabled = environ.get("POWERTOOLS_METRICS_DISABLED")
     if disabled is not None:
-        return not _truth("POWERTOOLS_METRICS_DISABLED", disabled)
-    return not _truth("POWERTOOLS_DEV", environ.get("POWERTOOLS_DEV", "false"))
-
-
-def _truth(variable: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _ON:
-        return True
-    if lowered in _OFF:
-        return False
-    raise ConfigurationError(
-        f"Expected {variable} to be one of on, true, 1, yes, off, false, 0, no, but got "
-        f"{value!r}. Fix: set it to one of those, or unset it."
-    )
+        return not read_switch("POWERTOOLS_METRICS_DISABLED", disabled)
+    return not read_switch("POWERTOOLS_DEV", environ.get("POWERTOOLS_DEV", "false"))
 
 
 def _valid_dimension_value(value: str) -> bool:

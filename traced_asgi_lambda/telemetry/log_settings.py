@@ -7,17 +7,17 @@ from collections.abc import Mapping
 
 from traced_asgi_lambda.exceptions import ConfigurationError
 from traced_asgi_lambda.telemetry import log_processors as lp
+from traced_asgi_lambda.telemetry.options import read_switch
 
 __all__ = ["in_lambda", "logs_enabled", "resolve_level"]
-
-_OFF = frozenset({"off", "false", "0", "no", "none", "disabled"})
 
 
 def logs_enabled(environ: Mapping[str, str], setting: bool | None = None) -> bool:
     """``setting`` if given; else on unless ``TRACED_ASGI_LAMBDA_LOGS=off`` (or false, 0)."""
     if setting is not None:
         return setting
-    return environ.get("TRACED_ASGI_LAMBDA_LOGS", "").strip().lower() not in _OFF
+    value = environ.get("TRACED_ASGI_LAMBDA_LOGS", "")
+    return read_switch("TRACED_ASGI_LAMBDA_LOGS", value) if value.strip() else True
 
 
 def in_lambda(environ: Mapping[str, str]) -> bool:

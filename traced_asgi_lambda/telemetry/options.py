@@ -11,9 +11,32 @@ from traced_asgi_lambda.telemetry.redaction import DEFAULT_REDACTED_HEADERS, DEF
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
 
-__all__ = ["ExportMode", "TelemetryOptions"]
+__all__ = ["ExportMode", "TelemetryOptions", "read_switch"]
 
 ExportMode = Literal["sync", "after-response"]
+
+# Powertools' strtobool takes y, t, n and f too; "none" and "disabled" read as off.
+_ON = frozenset({"on", "true", "1", "yes", "y", "t"})
+_OFF = frozenset({"off", "false", "0", "no", "n", "f", "none", "disabled"})
+
+
+def read_switch(variable: str, value: str) -> bool:
+    """An on/off environment variable's value; ConfigurationError for anything else.
+
+    One reading for every switch (TRACED_ASGI_LAMBDA_LOGS, _METRICS, Powertools' own), so
+    they accept the same words and a typo is an error, not a silent default.
+    """
+    lowered = value.strip().lower()
+    if lowered in _ON:
+        return True
+    if lowered in _OFF:
+        return False
+    from traced_asgi_lambda.exceptions import ConfigurationError
+
+    raise ConfigurationError(
+        f"Expected {variable} to be one of on, true, 1, yes, off, false, 0, no, but got "
+        f"{value!r}. Fix: set it to one of those, or unset it."
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
