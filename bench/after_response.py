@@ -19,16 +19,16 @@ def install_after_response(
     adapter: Any, flusher: DeferredExport | ExtensionThread, after: Callable[[], None]
 ) -> Callable[[], None]:
     """Put ``flusher`` where the adapter keeps its extension (it built none outside Lambda)."""
-    tracing = getattr(getattr(adapter, "telemetry", None), "tracing", None)
-    if tracing is None or not hasattr(tracing, "after_response"):
+    telemetry = getattr(adapter, "telemetry", None)
+    if telemetry is None or not hasattr(telemetry, "after_response"):
         raise RuntimeError(
             "Expected the adapter to keep its after-response extension at "
-            "adapter.telemetry.tracing.after_response (as traced_asgi_lambda/telemetry/"
-            "tracing.py did when this bench was written), but it is not there. Fix: update "
-            "bench/stacks.py:_install_after_response to where the handover now lives."
+            "adapter.telemetry.after_response (as traced_asgi_lambda/telemetry/"
+            "invocation.py does), but it is not there. Fix: update "
+            "bench/after_response.py:install_after_response to where the handover now lives."
         )
-    flusher.flush = tracing.flush_pending
-    tracing.after_response = flusher
+    flusher.flush = telemetry.flush_pending
+    telemetry.after_response = flusher
     return after
 
 

@@ -167,7 +167,7 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
         )
         assert adapter.telemetry is not None
         assert adapter.telemetry.tracing is not None
-        assert adapter.telemetry.tracing.after_response is not None
+        assert adapter.telemetry.after_response is not None
         assert [(r.name, r.events) for r in api.registrations] == [
             ("traced-asgi-lambda", ("INVOKE",))
         ]
@@ -205,6 +205,27 @@ def test_after_response_mode_exports_once_the_handler_has_returned(
         "parse event",
     ]
     provider.shutdown()
+
+
+def test_after_response_mode_holds_without_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logs and metrics alone also move after the response: the extension is registered."""
+    from tests.lambda_api import LambdaAPI
+
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER"):
+        monkeypatch.delenv(name, raising=False)
+    with LambdaAPI() as api:
+        monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", api.address)
+        options = TelemetryOptions(export="after-response", stream=io.StringIO())
+        adapter = LambdaAdapter(starlette_app, telemetry=options)
+        try:
+            assert adapter.telemetry is not None
+            assert adapter.telemetry.tracing is None
+            assert adapter.telemetry.after_response is not None
+            assert [(r.name, r.events) for r in api.registrations] == [
+                ("traced-asgi-lambda", ("INVOKE",))
+            ]
+        finally:
+            adapter.close()
 
 
 def test_sigterm_flushes_what_is_left() -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span
 
     from traced_asgi_lambda.telemetry.emf import EmfMetrics
+    from traced_asgi_lambda.telemetry.extension import AfterResponseFlusher
     from traced_asgi_lambda.telemetry.logs import InvocationLogger
     from traced_asgi_lambda.telemetry.otel_metrics import OtelMetrics
     from traced_asgi_lambda.telemetry.tracing import Tracing
@@ -61,6 +62,11 @@ class Telemetry:
         # the stdlib "traced_asgi_lambda" logger (as the exporters' and EMF's already do),
         # so a failing telemetry step is never silent.
         self.internal: Any = internal if internal is not None else log
+        # After-response mode (set by telemetry_for): the extension thread that writes the
+        # logs and metrics and exports, once the handler has returned; see finish().
+        self.after_response: AfterResponseFlusher | None = None
+        self.pending_budget = 0.0  # the budget that flush may use
+        self.pending_work: Callable[[], None] | None = None  # what it runs first
         self.timeout_margin = timeout_margin or 0.0
         self.watchdog = None if timeout_margin is None else Watchdog(self._on_timeout)
         self.emf = emf
@@ -161,13 +167,11 @@ class Telemetry:
             remaining = context.get_remaining_time_in_millis() / 1000
             budget = max(0.0, min(self.flush_timeout, remaining - self.flush_margin))
             tracing = self.tracing
-            if tracing is not None and tracing.after_response is not None:
+            if self.after_response is not None:
                 later = contextvars.copy_context()
-                tracing.hand_over(
-                    budget,
-                    context.aws_request_id,
-                    partial(later.run, self._record, outcome, budget, pending),
-                )
+                self.pending_budget = budget
+                self.pending_work = partial(later.run, self._record, outcome, budget, pending)
+                self.after_response.invocation_finished(request_id=context.aws_request_id)
                 log.end_invocation(binding, failed=outcome.failed)
                 return
             self._record(outcome, budget, pending)
@@ -176,6 +180,16 @@ class Telemetry:
                 tracing.flush(budget)
         except Exception as exc:  # telemetry must never fail the invocation
             self.internal.warning("telemetry failed: %s: %s", type(exc).__name__, exc)
+
+    def flush_pending(self) -> None:
+        """Run by the extension thread once the handler has returned: the work, the flush."""
+        work, self.pending_work = self.pending_work, None
+        try:
+            if work is not None:
+                work()
+        finally:
+            if self.tracing is not None:
+                self.tracing.flush(self.pending_budget)
 
     def _record(self, outcome: Outcome, budget: float, pending: list[Any]) -> None:
         """The stage spans, access line, stage line, EMF and OpenTelemetry metrics of a call."""
@@ -238,6 +252,8 @@ class Telemetry:
         steps: list[Callable[[], object]] = []
         if self.watchdog is not None:
             steps.append(self.watchdog.stop)
+        if self.after_response is not None:
+            steps.append(self.after_response.stop)
         if self.tracing is not None:
             steps.append(self.tracing.shutdown)
         if self.meters is not None:

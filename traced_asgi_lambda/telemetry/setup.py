@@ -77,7 +77,7 @@ def telemetry_for(
                 configure_globally=options.configure_logging_globally,
             )
     internal = log if log is not None else logging.getLogger("traced_asgi_lambda")
-    tracing = tracing_for(tracer_provider, environ, options, internal, service)
+    tracing = tracing_for(tracer_provider, environ, options, service)
     emf = meters = None
     if options.metrics is not False and (options.metrics or _metrics_enabled(environ)):
         from traced_asgi_lambda.telemetry.emf import EmfMetrics
@@ -106,7 +106,7 @@ def telemetry_for(
 
     writer: Any = log if log is not None else NullLogger()  # the same methods, no output
 
-    return Telemetry(
+    telemetry = Telemetry(
         tracing=tracing,
         log=writer,
         emf=emf,
@@ -117,13 +117,24 @@ def telemetry_for(
         internal=internal,
         timeout_margin=options.timeout_margin,
     )
+    if options.export == "after-response":
+        # Logs and metrics move after the response too, so this holds with tracing off.
+        runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API")
+        if runtime_api:
+            from traced_asgi_lambda.telemetry.extension import AfterResponseFlusher
+
+            flusher = AfterResponseFlusher(telemetry.flush_pending, runtime_api=runtime_api)
+            if flusher.start():  # False when registration failed: flush in-line instead
+                telemetry.after_response = flusher
+        else:
+            internal.debug("export='after-response' needs the Lambda runtime; flushing in-line")
+    return telemetry
 
 
 def tracing_for(
     tracer_provider: TracerProvider | None,
     environ: Mapping[str, str],
     options: TelemetryOptions,
-    log: Any,
     service: str,
 ) -> Tracing | None:
     """The Tracing, or None when there is nothing to trace with.
@@ -146,15 +157,4 @@ def tracing_for(
     from traced_asgi_lambda.telemetry.tracing import Tracing
 
     redacted = redaction_set(options.redact_query) if options.redaction else frozenset()
-    tracing = Tracing(provider, environ=environ, redacted_query=redacted)
-    if options.export == "after-response":
-        runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API")
-        if runtime_api:
-            from traced_asgi_lambda.telemetry.extension import AfterResponseFlusher
-
-            flusher = AfterResponseFlusher(tracing.flush_pending, runtime_api=runtime_api)
-            if flusher.start():  # False when registration failed: flush in-line instead
-                tracing.after_response = flusher
-        else:
-            log.debug("export='after-response' needs the Lambda runtime; flushing in-line")
-    return tracing
+    return Tracing(provider, environ=environ, redacted_query=redacted)

@@ -8,7 +8,7 @@ recording and flushing.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
     from opentelemetry.context import Context
 
-    from traced_asgi_lambda.telemetry.extension import AfterResponseFlusher
     from traced_asgi_lambda.telemetry.outcome import Outcome
     from traced_asgi_lambda.types import LambdaContext
 
@@ -73,9 +72,6 @@ class Tracing:
             self.propagation = parse_propagators(environ.get("OTEL_PROPAGATORS"))
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self.after_response: AfterResponseFlusher | None = None  # in after-response mode
-        self.pending_budget = 0.0  # the budget the after-response flush may use
-        self.pending_work: Callable[[], None] | None = None  # logs and metrics to write then
         self._function: tuple[str | None, dict[str, Any]] = (None, {})  # see start_root
 
     def start_root(
@@ -185,22 +181,6 @@ class Tracing:
         if span is not None:
             record_error(span, exc)
 
-    def hand_over(self, budget: float, request_id: str, work: Callable[[], None]) -> None:
-        """In after-response mode: leave ``work`` and the span flush to the extension thread."""
-        assert self.after_response is not None
-        self.pending_budget = budget
-        self.pending_work = work
-        self.after_response.invocation_finished(request_id=request_id)
-
-    def flush_pending(self) -> None:
-        """Run by the extension thread once the handler has returned: the work, the flush."""
-        work, self.pending_work = self.pending_work, None
-        try:
-            if work is not None:
-                work()
-        finally:
-            self.flush(self.pending_budget)
-
     def report(self, pending: list[Any]) -> None:
         """Hand the invocation's ended recorded spans (root and stages) to the processors."""
         if self.recorder is not None and pending:
@@ -221,8 +201,6 @@ class Tracing:
 
     def shutdown(self) -> None:
         """Final flush when the environment shuts down (SIGTERM or exit)."""
-        if self.after_response is not None:
-            self.after_response.stop()
         self.flush(0.2)
         shutdown = getattr(self.provider, "shutdown", None)
         if shutdown is not None:
