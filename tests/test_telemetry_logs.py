@@ -967,3 +967,59 @@ def test_the_access_line_is_redacted_as_every_line_is(
     assert list(line)[:5] == ["level", "location", "message", "timestamp", "service"]
     assert list(line)[-1] == "trace_id"
     assert {key for key, value in line.items() if "REDACTED" in str(value)} == redacted
+
+
+# --- the access line, composed directly ------------------------------------------------------
+
+
+class CountingLogger(InvocationLogger):
+    """Counts the lines that go through the generic chain."""
+
+    chained = 0
+
+    def _write(self, sink: Any, method: str, msg: str, line: Any) -> None:
+        self.chained += 1
+        super()._write(sink, method, msg, line)
+
+
+@pytest.mark.parametrize(
+    ("changes", "settings", "direct"),
+    [
+        pytest.param({}, {}, True, id="plain"),
+        pytest.param({"route": None}, {}, True, id="no-route"),
+        pytest.param({"cold_start": True, "init_duration_ms": 123.4567}, {}, True, id="cold-start"),
+        pytest.param({"status": 500, "error_type": "ValueError"}, {}, True, id="error"),
+        pytest.param({"correlation_id": "corr-1", "trigger": "pubsub"}, {}, True, id="trigger"),
+        pytest.param({"user_agent": None, "client_address": None}, {}, True, id="nones"),
+        pytest.param({}, {"sample_rate": 1.0}, True, id="sampled"),
+        pytest.param({}, {"redaction": False}, True, id="no-redaction"),
+        pytest.param({}, {"redact_headers": ["user_agent"]}, False, id="more-redaction"),
+        pytest.param({"route": None, "path": "/cb?token=abc"}, {}, False, id="query-in-path"),
+        pytest.param({"route": None, "path": "/a;code=1"}, {}, False, id="parameter-in-message"),
+        pytest.param({"path": "/x?y"}, {"redaction": False}, True, id="query-not-redacted"),
+    ],
+)
+def test_the_direct_access_line_is_what_the_chain_writes(
+    changes: dict[str, Any], settings: dict[str, Any], direct: bool
+) -> None:
+    """The same keys, order and values as the chain (timestamp aside); the chain when unsure."""
+    written: list[list[tuple[str, Any]]] = []
+    chained: list[int] = []
+    for composed in (True, False):
+        stream = io.StringIO()
+        log = CountingLogger(service="orders-api", environ=LAMBDA_ENV, stream=stream, **settings)
+        if not composed:
+            log._access_direct = False  # force the generic chain: the reference
+        context = LocalContext("orders", aws_request_id="req-1")
+        token = log.bind_invocation(
+            context, cold_start=changes.get("cold_start", False), event={}, trace_id=TRACE_ID
+        )
+        log.access(outcome(**changes))
+        log.end_invocation(token, failed=False)
+        log.close()
+        (line,) = lines(stream)
+        line.pop("timestamp")
+        written.append(list(line.items()))
+        chained.append(log.chained)
+    assert written[0] == written[1]
+    assert chained == [0 if direct else 1, 1]

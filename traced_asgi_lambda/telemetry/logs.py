@@ -32,7 +32,7 @@ import logging
 import random
 import sys
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -118,6 +118,15 @@ class InvocationLogger:
         # filtered in _log already, and its per-line context copy and dispatch cost more
         # than the rest of the line's work together (about 4 us a line).
         self._chain = tuple(chain)
+        # The access line, the one written on every call, is composed directly when the
+        # chain would only shape and render it: JSON, no key of it the redactor may hide,
+        # and no query in it (see access()). Measured: 8.2 -> 6.9 us a line alone, about
+        # 4 us of a traced call in place (the chain's generic steps touch more memory).
+        self._shaper = shaper
+        self._render: Callable[[Any, str, Any], Any] = chain[-1]  # the JSON renderer
+        rules = {key: redactor.rewrites(key) if redactor else "never" for key in _ACCESS_KEYS}
+        self._access_direct = self.json and "always" not in rules.values()
+        self._access_risky = tuple(key for key, rule in rules.items() if rule == "query")
         self._sink = lp.StreamSink(stream)
         self._buffering = None
         if buffer_debug and self.level > DEBUG:
@@ -195,7 +204,8 @@ class InvocationLogger:
             "trigger": None if outcome.trigger == "http" else outcome.trigger,
             "init_duration_ms": None if init_ms is None else round(init_ms, 3),
         }
-        if self._current.get() is None:
+        token = self._current.get()
+        if token is None:
             # Written outside an invocation's log context (the adapter reports within it,
             # the watchdog too): the outcome's own keys, which the context would add.
             fields["cold_start"] = outcome.cold_start
@@ -204,8 +214,31 @@ class InvocationLogger:
             fields["trace_id"] = outcome.trace_id
             fields["span_id"] = outcome.span_id
         caller = sys._getframe(1)  # as _log: the caller is the line's location
-        fields["location"] = f"{caller.f_code.co_name}:{caller.f_lineno}"
-        self._write(sink, "info", access_message(outcome), fields)
+        location = f"{caller.f_code.co_name}:{caller.f_lineno}"
+        message = access_message(outcome)
+        if self._access_direct and token is not None and self._plain_access(message, fields):
+            # What the chain would write (a differential test compares the two), without
+            # its generic steps: redaction has nothing to do, there is no exception.
+            line = self._shaper.compose("info", location, message, fields, token)
+            sink.info(self._render(None, "info", line))
+            return
+        fields["location"] = location
+        self._write(sink, "info", message, fields)
+
+    def _plain_access(self, message: str, fields: Mapping[str, Any]) -> bool:
+        """Whether redaction would leave this access line alone: no query in it anywhere.
+
+        The redactor rewrites a query inside the message (``name=value`` after ``?``, ``&``
+        or ``;``) and the query part of URL-like keys (``path``); without ``=`` in the
+        message and ``?`` or ``=`` in those values, there is nothing for it to do.
+        """
+        if "=" in message:
+            return False
+        for key in self._access_risky:
+            value = fields.get(key)
+            if isinstance(value, str) and ("?" in value or "=" in value):
+                return False
+        return True
 
     def stages(self, outcome: Outcome) -> None:
         """A DEBUG line with each stage's milliseconds, as ``<stage>_ms``, in stage order."""
@@ -319,6 +352,27 @@ class InvocationLogger:
         if self._global is not None:
             self._global.restore()
             self._global = None
+
+
+# Every key access() may write, for the check of which ones the redactor may rewrite.
+_ACCESS_KEYS = (
+    "method",
+    "path",
+    "route",
+    "status",
+    "duration_ms",
+    "response_bytes",
+    "user_agent",
+    "client_address",
+    "error_type",
+    "trigger",
+    "init_duration_ms",
+    "cold_start",
+    "function_request_id",
+    "correlation_id",
+    "trace_id",
+    "span_id",
+)
 
 
 def access_message(outcome: Outcome) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "redaction_set",
@@ -133,6 +133,17 @@ class Redactor:
                 new = self._apply(rule, value)
             if new is not value:
                 fields[key] = new
+
+    def rewrites(self, key: str) -> Literal["never", "query", "always"]:
+        """What this redactor may do to a scalar under ``key``.
+
+        ``never``; ``query``: only a query in it (a string without ``?`` or ``=`` stays as
+        it is); ``always``: any value may be hidden.
+        """
+        rule = self._rule(key)
+        if rule == _NONE:
+            return "never"
+        return "query" if rule in (_QUERY, _URL) else "always"
 
     def is_secret_parameter(self, name: str) -> bool:
         """Whether a query parameter's (possibly percent-encoded) name is a sensitive one."""
