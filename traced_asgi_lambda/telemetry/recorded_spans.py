@@ -218,7 +218,7 @@ class DeferredSpan(SpanData, _RecordsExceptions):
     the SpanData it is, or builds a ReadableSpan from it for other processors.
     """
 
-    __slots__ = ("parent", "sink")
+    __slots__ = ("_open", "parent", "sink")
     attributes: dict[str, Any]  # its own dict while the stage runs
     events: list[Event]
     status: Status
@@ -235,9 +235,12 @@ class DeferredSpan(SpanData, _RecordsExceptions):
         self.status = _UNSET
         self.end_time = None
         self.start_time = time.time_ns()
+        # Ended by exactly one caller: the handler's stage exit and the watchdog's timeout
+        # report can both try, on two threads. list.pop is atomic, a check-then-set is not.
+        self._open = [True]
 
     def is_recording(self) -> bool:
-        return self.end_time is None
+        return bool(self._open)
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
         self.attributes[key] = value
@@ -251,9 +254,12 @@ class DeferredSpan(SpanData, _RecordsExceptions):
         self.events.append(Event(name, attributes, timestamp or time.time_ns()))
 
     def end(self, end_time: int | None = None) -> None:
-        if self.end_time is None:
-            self.end_time = end_time or time.time_ns()
-            self.sink.append(self)
+        try:
+            self._open.pop()
+        except IndexError:
+            return  # already ended
+        self.end_time = end_time or time.time_ns()
+        self.sink.append(self)
 
     def data(self) -> SpanData:
         """The ended stage as SpanData: itself, once SpanRecorder.report has filled it in."""
