@@ -376,3 +376,52 @@ def test_forked_child_draws_different_ids() -> None:
     child, parent = ({int(i) for i in line.split(",")} for line in result.stdout.split())
     assert len(child) == len(parent) == 100
     assert child.isdisjoint(parent)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+            id="lambda-env",
+        ),
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0;"
+            "Lineage=a87bd80c:0",
+            id="with-lineage",
+        ),
+        pytest.param(
+            "Root=1-5759E988-BD862E3FE1BE46A994272793;Parent=53995C3F42CD8AD8;Sampled=?",
+            id="upper-case-undecided",
+        ),
+        pytest.param(
+            "Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8;Sampled=1",
+            id="zero-trace-id",
+        ),
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000;Sampled=1",
+            id="zero-parent",
+        ),
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=",
+            id="empty-lineage",
+        ),
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;",
+            id="trailing-separator",
+        ),
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793; Parent=53995c3f42cd8ad8;Sampled=1",
+            id="space",
+        ),
+        pytest.param(
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=2",
+            id="bad-sampled",
+        ),
+    ],
+)
+def test_the_one_match_reading_agrees_with_the_general_one(header: str) -> None:
+    """Lambda's own header form is read by one regular expression; same result either way."""
+    from traced_asgi_lambda.telemetry.xray import _parse_fields
+
+    assert parse_xray_header(header) == _parse_fields(header)

@@ -42,6 +42,10 @@ __all__ = [
 # case is accepted (AWS writes lower case; the OTel contrib propagator accepts both).
 _ROOT = re.compile(r"1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})")
 _PARENT = re.compile(r"[0-9a-fA-F]{16}")
+_CANONICAL = re.compile(
+    r"Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24});Parent=([0-9a-fA-F]{16});Sampled=([01?])"
+    r"(?:;Lineage=([^;\s]+))?"
+)
 _SAMPLED = MappingProxyType({"1": True, "0": False, "?": None})
 _LOW_96_BITS = (1 << 96) - 1
 _LOW_32_BITS = (1 << 32) - 1
@@ -74,6 +78,21 @@ def parse_xray_header(value: str | None) -> XRayHeader | None:
     """
     if not value:
         return None
+    # The form Lambda sets in _X_AMZN_TRACE_ID and API Gateway sends, read by one match:
+    # it is parsed on every invocation, and this halves its cost (about 1 us). Anything
+    # else (other order, spaces, Self=, a trailing ";") takes the general reading below,
+    # which gives the same result for this form (tested).
+    canonical = _CANONICAL.fullmatch(value)
+    if canonical is not None:
+        trace_id, parent_id = int(canonical[1] + canonical[2], 16), int(canonical[3], 16)
+        if trace_id == 0 or parent_id == INVALID_SPAN_ID:
+            return None
+        return XRayHeader(trace_id, parent_id, _SAMPLED[canonical[4]], canonical[5])
+    return _parse_fields(value)
+
+
+def _parse_fields(value: str) -> XRayHeader | None:
+    """The general reading of :func:`parse_xray_header`: fields in any order."""
     fields: dict[str, str] = {}
     for piece in value.split(";"):
         if not piece.strip():
