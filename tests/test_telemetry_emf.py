@@ -467,6 +467,29 @@ def test_metric_names_cover_every_emitted_metric() -> None:
     assert emitted == {(spec.name, spec.unit) for spec in ALL_METRICS}
 
 
+@pytest.mark.parametrize(
+    "route_dimensions", [pytest.param(False, id="plain"), pytest.param(True, id="routes")]
+)
+def test_metric_names_declare_every_emitted_dimension_set(route_dimensions: bool) -> None:
+    """The dimension sets a metric is published under are those metric_names declares.
+
+    The dashboards read MetricSpec.dimensions and per_route; EMF writes its sets itself.
+    """
+    emitter, stream = make(route_dimensions=route_dimensions)
+    emitter.emit(outcome(cold_start=True, stages=dict.fromkeys(STAGES, 1.0), timed_out=True))
+    specs = {spec.name: spec for spec in ALL_METRICS}
+    emitted: dict[str, set[tuple[str, ...]]] = {}
+    for _, dimension_sets, _, metrics in blobs(stream.getvalue()):
+        for name in metrics:
+            emitted.setdefault(name, set()).update(tuple(sorted(d)) for d in dimension_sets)
+    for name, sets in emitted.items():
+        spec = specs[name]
+        declared = {tuple(sorted(spec.dimensions))}
+        if route_dimensions and spec.per_route:
+            declared.add(tuple(sorted((*spec.dimensions, "route"))))
+        assert sets == declared, name
+
+
 def test_importing_the_metrics_modules_loads_no_telemetry_sdk() -> None:
     """emf, otel_metrics and metric_names import neither Powertools nor OpenTelemetry."""
     probe = (
