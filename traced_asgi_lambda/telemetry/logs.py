@@ -112,7 +112,8 @@ class InvocationLogger:
             chain += [lp.exception_dict(), shaper, lp.json_renderer()]
         else:
             isatty = getattr(stream if stream is not None else sys.stdout, "isatty", None)
-            colors = bool(isatty and isatty()) and "NO_COLOR" not in environ
+            # no-color.org: set to a non-empty value, as the CLI reads it (cli/_style.py).
+            colors = bool(isatty and isatty()) and not environ.get("NO_COLOR")
             chain += [shaper, lp.console_renderer(colors)]
         # The chain runs straight into a sink, without structlog's BoundLogger: levels are
         # filtered in _log already, and its per-line context copy and dispatch cost more
