@@ -1023,3 +1023,26 @@ def test_the_direct_access_line_is_what_the_chain_writes(
         chained.append(log.chained)
     assert written[0] == written[1]
     assert chained == [0 if direct else 1, 1]
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("environ", "coloured"),
+    [
+        pytest.param({}, True, id="terminal"),
+        pytest.param({"NO_COLOR": "1"}, False, id="no-color"),
+        pytest.param({"NO_COLOR": ""}, True, id="empty-no-color-is-unset"),
+    ],
+)
+def test_console_colour_follows_no_color_as_the_cli_does(
+    environ: dict[str, str], coloured: bool
+) -> None:
+    stream = TerminalStream()
+    log = InvocationLogger(service="s", environ=environ, stream=stream)
+    log.warning("hello")
+    log.close()
+    assert bool(ANSI.search(stream.getvalue())) is coloured
