@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from traced_asgi_lambda.events._encode import body_is_base64
 from traced_asgi_lambda.exceptions import ResponseTooLargeError
 from traced_asgi_lambda.http import plain_500
 from traced_asgi_lambda.types import LambdaEvent, LambdaResponse, Response
@@ -75,7 +76,7 @@ def oversized(out: LambdaResponse, response: Response, limit: int) -> int | None
     """
     body = out.get("body")
     text = len(body) if isinstance(body, str) else 0
-    base64 = out.get("isBase64Encoded") is True or out.get("bodyEncoding") == "base64"
+    base64 = body_is_base64(out)
     headers = sum(len(name) + len(value) + _HEADER_OVERHEAD for name, value in response.headers)
     bound = (text if base64 else text * 6) + headers * 6 + _ENVELOPE
     if bound < limit * _EXACT_FROM:

@@ -8,11 +8,19 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
+from typing import Any
 
 from traced_asgi_lambda.events.base import TranslatorConfig
 from traced_asgi_lambda.types import Headers
 
-__all__ = ["encode_body", "group_headers", "reason_phrase", "single_valued", "status_line"]
+__all__ = [
+    "body_is_base64",
+    "encode_body",
+    "group_headers",
+    "reason_phrase",
+    "single_valued",
+    "status_line",
+]
 
 # Built once: looking a code up through HTTPStatus(status) costs an enum call (and an
 # exception for an unknown code) on every response that carries a status line.
@@ -70,6 +78,15 @@ def encode_body(
         except UnicodeDecodeError:
             pass
     return base64.b64encode(body).decode("ascii"), True
+
+
+def body_is_base64(out: Mapping[str, Any]) -> bool:
+    """Whether an encoded Lambda response carries its body base64-encoded.
+
+    ``isBase64Encoded`` in every source's payload but Lambda@Edge's, which says
+    ``bodyEncoding: "base64"``.
+    """
+    return out.get("isBase64Encoded") is True or out.get("bodyEncoding") == "base64"
 
 
 def reason_phrase(status: int) -> str:

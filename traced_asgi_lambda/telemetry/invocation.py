@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from traced_asgi_lambda.events._encode import body_is_base64
 from traced_asgi_lambda.telemetry.attributes import route_of
 from traced_asgi_lambda.telemetry.clock import process_age_ms
 from traced_asgi_lambda.telemetry.null import NullSpan
@@ -372,8 +373,7 @@ class Invocation:
         """Note the encoded response: body size, and base64 or not."""
         self.outcome.response_bytes = body_size
         span.set_attribute("traced_asgi_lambda.response.body_size", body_size)
-        base64 = out.get("isBase64Encoded") is True or out.get("bodyEncoding") == "base64"
-        span.set_attribute("traced_asgi_lambda.response.base64", base64)
+        span.set_attribute("traced_asgi_lambda.response.base64", body_is_base64(out))
 
 
 class Stage:
