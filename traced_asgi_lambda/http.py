@@ -41,9 +41,11 @@ def forbidden_header(headers: Sequence[tuple[bytes, bytes]]) -> bytes | None:
     the culprit looked for. Shared by requests (a malformed event) and responses (an
     ASGI protocol error), which each raise their own error.
     """
-    search = _FORBIDDEN_IN_HEADERS.search
-    if search(b"".join(chain.from_iterable(headers))) is None:
+    joined = b"".join(chain.from_iterable(headers))
+    # Three substring scans in C: cheaper than one regex search for a few short headers.
+    if b"\r" not in joined and b"\n" not in joined and b"\x00" not in joined:
         return None
+    search = _FORBIDDEN_IN_HEADERS.search
     return next(name for name, value in headers if search(name) or search(value))
 
 
