@@ -24,7 +24,9 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from traced_asgi_lambda.telemetry.span_data import SpanData
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
+
+from traced_asgi_lambda.telemetry.span_data import UNSET_STATUS, SpanData
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -69,6 +71,7 @@ _IDS = struct.Struct(">BBQQBBQ")
 _FIXED64 = struct.Struct("<BQ")  # a tag, then fixed64: little-endian
 _DOUBLE = struct.Struct("<Bd")
 _U64 = (1 << 64) - 1
+_NOTHING = object()  # no span's resource or scope
 _INT64_MIN = -(1 << 63)
 _INT64_END = 1 << 63
 
@@ -117,25 +120,31 @@ def encode_spans(
     # Scopes likewise: InstrumentationScope.__hash__ builds a tuple on every call, and the
     # spans of one batch nearly always share a handful of scope objects.
     scope_outs: dict[tuple[int, int], bytearray] = {}
+    # Consecutive spans nearly always share both objects: then ``out`` stays as it is.
+    last: tuple[object, object] = (_NOTHING, _NOTHING)
+    out = bytearray()
     for span in spans:
         fields = span if isinstance(span, SpanData) else SpanData.of(span)
         resource, scope = fields.resource, fields.scope
-        out = scope_outs.get((id(resource), id(scope)))
-        if out is None:
-            scopes = by_identity.get(id(resource))
-            if scopes is None:
-                scopes = next(
-                    (s for r, s in resources if r == resource and hash(r) == hash(resource)),
-                    None,
-                )
+        if resource is not last[0] or scope is not last[1]:
+            last = (resource, scope)
+            found = scope_outs.get((id(resource), id(scope)))
+            if found is None:
+                scopes = by_identity.get(id(resource))
                 if scopes is None:
-                    scopes = {}
-                    resources.append((resource, scopes))
-                by_identity[id(resource)] = scopes
-            out = scopes.get(scope)
-            if out is None:
-                out = scopes[scope] = bytearray()
-            scope_outs[(id(resource), id(scope))] = out  # both objects live in spans
+                    scopes = next(
+                        (s for r, s in resources if r == resource and hash(r) == hash(resource)),
+                        None,
+                    )
+                    if scopes is None:
+                        scopes = {}
+                        resources.append((resource, scopes))
+                    by_identity[id(resource)] = scopes
+                found = scopes.get(scope)
+                if found is None:
+                    found = scopes[scope] = bytearray()
+                scope_outs[(id(resource), id(scope))] = found  # both objects live in spans
+            out = found
         body = _span(fields, pairs)
         size = len(body)
         if size < 0x4000:  # a two-byte varint at most: spans are a few hundred bytes
@@ -185,7 +194,8 @@ def _span(span: SpanData, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearr
     trace_id = span.trace_id
     out = bytearray(_IDS.pack(0x0A, 16, trace_id >> 64, trace_id & _U64, 0x12, 8, span.span_id))
     trace_state = span.trace_state
-    if trace_state:  # as the stock _encode_trace_state
+    # The shared empty state is known by identity: truth-testing any other calls __len__.
+    if trace_state is not DEFAULT_TRACE_STATE and trace_state:  # as _encode_trace_state
         text = ",".join([f"{key}={value}" for key, value in trace_state.items()])
         _put_bytes(out, _SPAN_TRACE_STATE, text.encode())
     parent_id = span.parent_id
@@ -236,7 +246,9 @@ def _span(span: SpanData, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearr
         out.append(_SPAN_DROPPED_LINKS)
         _put_varint(out, dropped)
     status = span.status
-    if status is not None:  # the stock encoder always sets it, so it is present even if empty
+    if status is UNSET_STATUS:  # the adapter's spans' shared one: no property reads
+        out += b"\x7a\x00"
+    elif status is not None:  # the stock encoder always sets it: present even if empty
         code, description = status.status_code.value, status.description
         if description:
             body = bytearray()

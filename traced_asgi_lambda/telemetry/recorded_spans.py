@@ -20,7 +20,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
-from traced_asgi_lambda.telemetry.span_data import SpanData
+from traced_asgi_lambda.telemetry.span_data import UNSET_STATUS, SpanData
 
 if TYPE_CHECKING:
     from opentelemetry.util import types
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from traced_asgi_lambda.telemetry.recorder import SpanRecorder
 
 __all__ = ["DeferredSpan", "RecordedSpan", "exception_attributes"]
-
-_UNSET = Status(StatusCode.UNSET)
 
 
 class _RecordsExceptions(abc.ABC):
@@ -95,7 +93,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         self._attributes = attributes
         self._links = links
         self._events: list[Event] = []
-        self._status = _UNSET  # immutable, shared: set_status replaces it
+        self._status = UNSET_STATUS  # immutable, shared: set_status replaces it
         self._start = time.time_ns()
         self._ended = threading.Lock()
 
@@ -232,7 +230,7 @@ class DeferredSpan(SpanData, _RecordsExceptions):
         self.attributes = attributes
         self.sink = sink
         self.events = []
-        self.status = _UNSET
+        self.status = UNSET_STATUS
         self.end_time = None
         self.start_time = time.time_ns()
         # Ended by exactly one caller: the handler's stage exit and the watchdog's timeout

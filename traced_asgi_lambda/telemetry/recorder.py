@@ -109,7 +109,14 @@ class SpanRecorder:
         spans.clear()
         taker = self._span_data_taker()
         if taker is not None:
-            taker.take_span_data([span.data() for span, sampled in recorded if sampled])
+            # A stage span is its own SpanData: only the root needs converting.
+            taker.take_span_data(
+                [
+                    span if type(span) is DeferredSpan else span.data()
+                    for span, sampled in recorded
+                    if sampled
+                ]
+            )
             return
         on_end = self.processor.on_end
         for span, _ in recorded:
@@ -126,6 +133,8 @@ class SpanRecorder:
         root: Any = None
         parent: SpanContext | None = None
         sampled = False
+        trace_id = parent_id = 0
+        trace_state = None
         for span in spans:
             if type(span) is not DeferredSpan:  # the root (cheaper than an ABC isinstance)
                 out.append((span, span.get_span_context().trace_flags.sampled))
@@ -133,12 +142,14 @@ class SpanRecorder:
             if span.parent is not root:  # an invocation's stages share one root: read it once
                 root = span.parent
                 parent = root.get_span_context() if isinstance(root, RecordedSpan) else None
-                sampled = parent is not None and parent.trace_flags.sampled
+                if parent is not None:
+                    sampled = parent.trace_flags.sampled
+                    trace_id, parent_id = parent.trace_id, parent.span_id
+                    trace_state = parent.trace_state
             if parent is None:
                 continue
-            span.trace_id, span.span_id = parent.trace_id, new_id()
-            span.trace_state = parent.trace_state
-            span.parent_id, span.parent_remote, span.kind = parent.span_id, False, _INTERNAL
+            span.trace_id, span.span_id, span.trace_state = trace_id, new_id(), trace_state
+            span.parent_id, span.parent_remote, span.kind = parent_id, False, _INTERNAL
             span.links, span.resource, span.scope = (), resource, scope
             span.dropped_attributes = span.dropped_events = span.dropped_links = 0
             out.append((span, sampled))

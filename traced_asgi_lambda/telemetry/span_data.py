@@ -18,13 +18,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.trace.status import Status, StatusCode
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-    from opentelemetry.trace import Link, SpanKind, Status, TraceState
+    from opentelemetry.trace import Link, SpanKind, TraceState
 
-__all__ = ["SpanData"]
+__all__ = ["UNSET_STATUS", "SpanData"]
+
+# The status of every span nobody set one on. Status is immutable, so the adapter's spans
+# share this one, and the OTLP writer knows it by identity (no property reads to encode it).
+UNSET_STATUS = Status(StatusCode.UNSET)
 
 
 class SpanData:
