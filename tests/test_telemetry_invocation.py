@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from traced_asgi_lambda import LambdaAdapter, MalformedEventError
 from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_event
 from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.telemetry.provider import lambda_tracer_provider
+from traced_asgi_lambda.telemetry.setup import telemetry_for
 
 
 @dataclass
@@ -315,3 +317,40 @@ def test_a_telemetry_failure_is_logged_even_with_logs_off(
         "telemetry failed: RuntimeError: exporter chain broke",
         "telemetry shutdown: RuntimeError: exporter chain broke",  # close() did not raise
     ]
+
+
+class CountingEnviron(dict[str, str]):
+    """An environment mapping that counts how often each variable is read."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.reads: Counter[str] = Counter()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads[key] += 1
+        return super().get(key, default)
+
+
+def test_the_lambda_trace_header_is_read_once_for_spans_and_logs(captured: Captured) -> None:
+    """_X_AMZN_TRACE_ID is read once per call; the root span and the log line share it."""
+    root_id = "1-5759e988-bd862e3fe1be46a994272793"
+    environ = CountingEnviron(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": "orders",
+            "_X_AMZN_TRACE_ID": f"Root={root_id};Parent=53995c3f42cd8ad8;Sampled=1",
+        }
+    )
+    options = TelemetryOptions(stream=captured.stream, log_json=True, metrics=False)
+    telemetry = telemetry_for(options, captured.provider, environ)
+    assert telemetry is not None
+    environ.reads.clear()  # construction reads what it needs once; count the calls only
+    for _ in range(2):
+        with telemetry.invocation({}, LocalContext("orders"), trigger="http"):
+            pass
+    telemetry.shutdown()
+    assert environ.reads["_X_AMZN_TRACE_ID"] == 2
+    roots = [s for s in captured.spans.get_finished_spans() if s.name == "orders"]
+    assert len(roots) == 2
+    for root, line in zip(roots, captured.logs(), strict=True):
+        assert root.context.trace_id == int(root_id.replace("-", "")[1:], 16)
+        assert line["xray_trace_id"] == root_id

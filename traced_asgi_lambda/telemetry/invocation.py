@@ -77,6 +77,7 @@ class Telemetry:
         # Provisioned concurrency initialises ahead of traffic, so no request waits for
         # it: the FaaS conventions then call the first invocation warm.
         self.cold_start = environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
+        self.environ = environ  # live (os.environ in Lambda): read per invocation
 
     def invocation(
         self,
@@ -99,10 +100,13 @@ class Telemetry:
             outcome.init_duration_ms = process_age_ms()
         span = token = None
         pending: list[Any] = []  # ended recorded spans, handed to the processors on report
+        # The runtime sets it afresh for each invocation ("Defined runtime environment
+        # variables"); read once here for the root span's parent and the logs' X-Ray id.
+        env_trace_header = self.environ.get("_X_AMZN_TRACE_ID")
         if self.tracing is not None:
             headers = trace_headers(event) if trigger == "http" else {}
             span, token = self.tracing.start_root(
-                event, context, trigger, headers, cold_start, pending
+                event, context, trigger, headers, cold_start, pending, env_trace_header
             )
             span_context = span.get_span_context()
             outcome.trace_id = f"{span_context.trace_id:032x}"
@@ -113,6 +117,7 @@ class Telemetry:
             event=event,
             trace_id=outcome.trace_id,
             span_id=outcome.span_id,
+            env_trace_header=env_trace_header,
         )
         if binding is not None:
             outcome.correlation_id = binding.head.get("correlation_id")
@@ -122,7 +127,6 @@ class Telemetry:
             # The request's log context (and current span), for a timeout report made on
             # the watchdog thread: its lines carry the same keys as the request's own.
             invocation.log_context = contextvars.copy_context()
-        if self.watchdog is not None:
             remaining = context.get_remaining_time_in_millis() / 1000
             at = fire_at(time.monotonic(), remaining, self.timeout_margin)
             self.watchdog.arm(invocation, at)
@@ -216,6 +220,7 @@ class Telemetry:
         assert isinstance(invocation, Invocation)
         if not invocation.claim():
             return  # it finished on its own in the meantime
+        assert invocation.log_context is not None, "armed with it (Telemetry.invocation)"
         invocation.log_context.run(self._report_timeout, invocation)
 
     def _report_timeout(self, invocation: Invocation) -> None:
@@ -312,7 +317,7 @@ class Invocation:
         self._context = None if tracing is None else tracing.context_of(root)
         self.token: Any = None  # the OpenTelemetry context token of the root span
         self.binding: Any = None  # the log context's token
-        self.log_context = contextvars.Context()  # see Telemetry.invocation
+        self.log_context: contextvars.Context | None = None  # see Telemetry.invocation
 
     def __enter__(self) -> Invocation:
         return self

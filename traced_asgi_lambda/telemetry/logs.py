@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 
 __all__ = ["InvocationLogger", "access_message"]
 
+# bind_invocation's default: read _X_AMZN_TRACE_ID from the logger's own environment.
+_FROM_ENVIRON: Any = object()
+
 DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
 
 
@@ -261,8 +264,13 @@ class InvocationLogger:
         event: object,
         trace_id: str | None = None,
         span_id: str | None = None,
+        env_trace_header: str | None = _FROM_ENVIRON,
     ) -> InvocationToken:
-        """Start an invocation: its keys on our lines and the app's; sampled, or buffered."""
+        """Start an invocation: its keys on our lines and the app's; sampled, or buffered.
+
+        ``env_trace_header`` is ``_X_AMZN_TRACE_ID`` as the caller read it for this
+        invocation; left out, it is read from the environment given at construction.
+        """
         request_id = context.aws_request_id
         head = {"cold_start": cold_start, **self._function_keys(context)}
         head["function_request_id"] = request_id
@@ -274,9 +282,11 @@ class InvocationLogger:
             ids["trace_id"] = trace_id
         if span_id is not None:
             ids["span_id"] = span_id
-        # The runtime sets _X_AMZN_TRACE_ID per invocation: read it now, from the live
-        # mapping given at construction (os.environ in Lambda).
-        xray = xray_root(self.environ.get("_X_AMZN_TRACE_ID"))
+        if env_trace_header is _FROM_ENVIRON:
+            # The runtime sets it per invocation: read it now, from the live mapping given
+            # at construction (os.environ in Lambda).
+            env_trace_header = self.environ.get("_X_AMZN_TRACE_ID")
+        xray = xray_root(env_trace_header)
         token = InvocationToken(head, {"xray_trace_id": xray, **ids} if xray else ids)
         token.record = {"function_request_id": request_id, **ids}
         if self.sample_rate and self._sampled():

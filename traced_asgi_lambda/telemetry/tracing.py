@@ -7,7 +7,6 @@ recording and flushing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -82,9 +81,13 @@ class Tracing:
         headers: Mapping[str, str],
         cold_start: bool,
         pending: list[Any],
+        env_trace_header: str | None,
     ) -> tuple[trace.Span, Token[Context]]:
-        """The root span, made current. A recorded one ends into ``pending``, for report()."""
-        parent = extract_parent(headers, os.environ.get("_X_AMZN_TRACE_ID"), self.propagation)
+        """The root span, made current. A recorded one ends into ``pending``, for report().
+
+        ``env_trace_header`` is Lambda's ``_X_AMZN_TRACE_ID`` for this invocation.
+        """
+        parent = extract_parent(headers, env_trace_header, self.propagation)
         links = parent.links  # a list of its own, made by extract_parent for this call
         if trigger != "http":
             links.extend(_message_links(event))

@@ -35,8 +35,10 @@ class Watchdog:
     def __init__(self, on_timeout: Callable[[object], None]) -> None:
         self.on_timeout = on_timeout
         # A plain lock, not the default RLock: nothing here re-enters it (on_timeout runs
-        # with it released), and arm/disarm take it on every invocation.
-        self._condition = threading.Condition(threading.Lock())
+        # with it released). arm/disarm take it on every invocation, directly: the
+        # Condition's own __enter__/__exit__ are two Python calls around the same lock.
+        self._lock = threading.Lock()
+        self._condition = threading.Condition(self._lock)
         self._token: object | None = None
         self._at = math.inf  # when the armed token's time comes (monotonic seconds)
         self._wake_at = math.inf  # when the thread will next look (inf: idle)
@@ -45,7 +47,7 @@ class Watchdog:
 
     def arm(self, token: object, at: float) -> None:
         """Watch ``token`` until ``at`` (a ``time.monotonic()`` value)."""
-        with self._condition:
+        with self._lock:
             self._token, self._at = token, at
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -57,7 +59,7 @@ class Watchdog:
 
     def disarm(self, token: object) -> None:
         """Stop watching ``token``; the thread is not woken for it."""
-        with self._condition:
+        with self._lock:
             if self._token is token:
                 self._token = None
 
