@@ -354,3 +354,15 @@ def test_the_lambda_trace_header_is_read_once_for_spans_and_logs(captured: Captu
     for root, line in zip(roots, captured.logs(), strict=True):
         assert root.context.trace_id == int(root_id.replace("-", "")[1:], 16)
         assert line["xray_trace_id"] == root_id
+
+
+def test_the_lambda_trace_header_is_not_read_when_nothing_uses_it() -> None:
+    """With tracing and logs off (metrics only), _X_AMZN_TRACE_ID is never read."""
+    environ = CountingEnviron({"AWS_LAMBDA_FUNCTION_NAME": "orders", "_X_AMZN_TRACE_ID": "x"})
+    options = TelemetryOptions(stream=io.StringIO(), logs=False, metrics=True)
+    telemetry = telemetry_for(options, None, environ)
+    assert telemetry is not None
+    with telemetry.invocation({}, LocalContext("orders"), trigger="http"):
+        pass
+    telemetry.shutdown()
+    assert environ.reads["_X_AMZN_TRACE_ID"] == 0

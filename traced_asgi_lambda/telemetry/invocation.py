@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from traced_asgi_lambda.events._encode import body_is_base64
 from traced_asgi_lambda.telemetry.attributes import route_of
 from traced_asgi_lambda.telemetry.clock import process_age_ms
-from traced_asgi_lambda.telemetry.null import NullSpan
+from traced_asgi_lambda.telemetry.null import NullLogger, NullSpan
 from traced_asgi_lambda.telemetry.outcome import Outcome
 from traced_asgi_lambda.telemetry.triggers import trace_headers
 from traced_asgi_lambda.telemetry.watchdog import Watchdog, fire_at
@@ -78,6 +78,10 @@ class Telemetry:
         # it: the FaaS conventions then call the first invocation warm.
         self.cold_start = environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
         self.environ = environ  # live (os.environ in Lambda): read per invocation
+        # Who reads _X_AMZN_TRACE_ID: the root span's propagation and the logs' X-Ray id.
+        # With neither, nobody pays for the read (an absent variable raises and catches
+        # KeyError inside os.environ.get).
+        self.reads_trace_env = tracing is not None or not isinstance(log, NullLogger)
 
     def invocation(
         self,
@@ -102,7 +106,7 @@ class Telemetry:
         pending: list[Any] = []  # ended recorded spans, handed to the processors on report
         # The runtime sets it afresh for each invocation ("Defined runtime environment
         # variables"); read once here for the root span's parent and the logs' X-Ray id.
-        env_trace_header = self.environ.get("_X_AMZN_TRACE_ID")
+        env_trace_header = self.environ.get("_X_AMZN_TRACE_ID") if self.reads_trace_env else None
         if self.tracing is not None:
             headers = trace_headers(event) if trigger == "http" else {}
             span, token = self.tracing.start_root(
