@@ -11,7 +11,13 @@ import pytest
 from tests.conftest import load_event
 from traced_asgi_lambda.events import BUILTIN_TRANSLATORS, TranslatorConfig, select
 from traced_asgi_lambda.exceptions import ASGIProtocolError
-from traced_asgi_lambda.http import CycleState, HTTPCycle, internal_error
+from traced_asgi_lambda.http import (
+    CycleState,
+    HTTPCycle,
+    forbidden_header,
+    holds_cr_lf_nul,
+    internal_error,
+)
 from traced_asgi_lambda.limits import too_large_response
 from traced_asgi_lambda.local import LocalContext
 from traced_asgi_lambda.types import ASGIReceive, ASGISend, Message, Response
@@ -210,3 +216,36 @@ def test_replacement_500s_are_plain_text() -> None:
         plain,
         b"Response Too Large: 7 bytes exceeds the 5-byte limit of this Lambda event source",
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "holds"),
+    [
+        pytest.param(b"", False, id="empty"),
+        pytest.param(b"text/html; charset=utf-8", False, id="plain"),
+        pytest.param(b"a\tb\x7f\x01\xff", False, id="other-controls-and-high-bytes"),
+        pytest.param(b"\rstart", True, id="cr-first"),
+        pytest.param(b"mid\ndle", True, id="lf-inside"),
+        pytest.param(b"end\x00", True, id="nul-last"),
+        pytest.param(b"v\r\nX-Injected: 1", True, id="crlf-injection"),
+    ],
+)
+def test_holds_cr_lf_nul(data: bytes, holds: bool) -> None:
+    """Only CR, LF and NUL count, wherever they stand; other bytes never do."""
+    assert holds_cr_lf_nul(data) is holds
+
+
+@pytest.mark.parametrize(
+    ("headers", "culprit"),
+    [
+        pytest.param([], None, id="none"),
+        pytest.param([(b"a", b"1"), (b"b", b"2")], None, id="clean"),
+        pytest.param([(b"a", b"1"), (b"b", b"2\r\nc: 3")], b"b", id="value"),
+        pytest.param([(b"a\n", b"1"), (b"b", b"\x00")], b"a\n", id="first-of-two"),
+    ],
+)
+def test_forbidden_header_names_the_first_culprit(
+    headers: list[tuple[bytes, bytes]], culprit: bytes | None
+) -> None:
+    """The first header whose name or value holds CR, LF or NUL is named; else None."""
+    assert forbidden_header(headers) == culprit

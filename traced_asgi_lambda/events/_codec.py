@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from traced_asgi_lambda.events._fields import FieldProblem, describe
 from traced_asgi_lambda.exceptions import MalformedEventError
-from traced_asgi_lambda.http import forbidden_header
+from traced_asgi_lambda.http import forbidden_header, holds_cr_lf_nul
 from traced_asgi_lambda.types import Headers, HTTPScope, LambdaContext, LambdaEvent
 
 __all__ = [
@@ -61,7 +61,7 @@ def make_scope(
         raise FieldProblem("method", "a non-empty string", "an empty string")
     if client is not None and not isinstance(client, str):
         raise TypeError("the client address is not a string")  # the field check names it
-    if b"\r" in query_string or b"\n" in query_string or b"\x00" in query_string:
+    if holds_cr_lf_nul(query_string):
         raise FieldProblem("query string", "no CR, LF or NUL", "a control character")
     return {
         "type": "http",

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NamedTuple
 
 from traced_asgi_lambda.exceptions import MalformedEventError
 
-__all__ = ["Field", "FieldProblem", "describe", "translating"]
+if TYPE_CHECKING:
+    from traced_asgi_lambda.events.base import Request, TranslatorConfig
+    from traced_asgi_lambda.types import LambdaContext, LambdaEvent
 
-P = ParamSpec("P")
-R = TypeVar("R")
+    ToRequest = Callable[[LambdaEvent, LambdaContext, TranslatorConfig], Request]
+
+__all__ = ["Field", "FieldProblem", "describe", "translating"]
 
 _TYPE_NAMES = {
     str: "a string",
@@ -126,16 +129,18 @@ def find_problem(source: str, event: object, fields: tuple[Field, ...]) -> Malfo
     )
 
 
-def translating(
-    source: str, fields: tuple[Field, ...]
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def translating(source: str, fields: tuple[Field, ...]) -> Callable[[ToRequest], ToRequest]:
     """Turn any low-level failure inside a ``to_request`` into a MalformedEventError."""
 
-    def decorate(to_request: Callable[P, R]) -> Callable[P, R]:
+    def decorate(to_request: ToRequest) -> ToRequest:
+        # The EventTranslator signature itself, not (*args, **kwargs): this runs on every
+        # invocation, and packing and unpacking the arguments cost more than the call.
         @functools.wraps(to_request)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        def wrapper(
+            event: LambdaEvent, context: LambdaContext, config: TranslatorConfig
+        ) -> Request:
             try:
-                return to_request(*args, **kwargs)
+                return to_request(event, context, config)
             except MalformedEventError:
                 raise
             except FieldProblem as problem:
@@ -143,7 +148,6 @@ def translating(
                     source, problem.path, problem.expected, problem.got
                 ) from None
             except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
-                event = args[0] if args else kwargs.get("event")
                 raise find_problem(source, event, fields) from exc
 
         return wrapper
