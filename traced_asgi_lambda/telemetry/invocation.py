@@ -41,6 +41,17 @@ __all__ = ["Invocation", "Stage", "Telemetry"]
 _NULL_SPAN = NullSpan()
 
 
+def _ms_since(started_ns: int) -> float:
+    """Milliseconds since ``started_ns`` (a ``perf_counter_ns`` reading).
+
+    Timed in integer nanoseconds, so a duration is a whole number of nanoseconds: its
+    shortest repr, which EMF and the logs write, has a few digits rather than the
+    seventeen of a difference of two float seconds, and takes about half as long to
+    produce (float formatting was 3% of a traced call's instructions).
+    """
+    return (time.perf_counter_ns() - started_ns) / 1e6
+
+
 class Telemetry:
     """Everything one adapter (or decorated handler) records about its invocations."""
 
@@ -97,7 +108,7 @@ class Telemetry:
         generator: this runs on every call, and the generator machinery cost more than
         the rest of this method.)
         """
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         cold_start, self.cold_start = self.cold_start, False
         outcome = Outcome(context.function_name, context.aws_request_id, cold_start, trigger)
         if cold_start:
@@ -152,7 +163,7 @@ class Telemetry:
             if self.watchdog is not None:
                 self.watchdog.disarm(invocation)
             if invocation.claim():
-                outcome.duration_ms = (time.perf_counter() - invocation.started) * 1000
+                outcome.duration_ms = _ms_since(invocation.started)
                 if self.tracing is not None:
                     self.tracing.end_root(span, invocation.token)
                 self.finish(outcome, invocation.context, invocation.binding, invocation.pending)
@@ -232,7 +243,7 @@ class Telemetry:
             outcome = invocation.outcome
             outcome.timed_out = True
             outcome.error_type = "timeout"
-            outcome.duration_ms = (time.perf_counter() - invocation.started) * 1000
+            outcome.duration_ms = _ms_since(invocation.started)
             if invocation.scope is not None:
                 # Frameworks route before the endpoint runs: the route is often known.
                 outcome.route = route_of(invocation.scope)
@@ -303,7 +314,7 @@ class Invocation:
         root: Span | None,
         outcome: Outcome,
         context: LambdaContext,
-        started: float,
+        started: int,
         pending: list[Any],
     ) -> None:
         self.telemetry = telemetry
@@ -394,7 +405,7 @@ class Stage:
         self.invocation = invocation
         self.name = name
         self.span: Any = _NULL_SPAN
-        self.started = 0.0
+        self.started = 0
 
     def __enter__(self) -> Any:
         invocation = self.invocation
@@ -404,12 +415,12 @@ class Stage:
                 invocation.root, invocation._context, self.name, invocation.pending
             )
         invocation.open_stage, invocation.open_span = self.name, self.span
-        self.started = time.perf_counter()
+        self.started = time.perf_counter_ns()
         return self.span
 
     def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
         invocation = self.invocation
-        invocation.outcome.stages[self.name] = (time.perf_counter() - self.started) * 1000
+        invocation.outcome.stages[self.name] = _ms_since(self.started)
         invocation.open_stage = invocation.open_span = None
         span = self.span
         if span is not _NULL_SPAN:
