@@ -113,6 +113,7 @@ def test_json_line_has_powertools_keys_in_powertools_order(make_logger: MakeLogg
         event=load_event("http_api_v2/get_basic"),
         trace_id=TRACE_ID,
         span_id=SPAN_ID,
+        env_trace_header=LAMBDA_ENV["_X_AMZN_TRACE_ID"],
     )
     log.info("charged", order_id=7)
     log.end_invocation(token, failed=False)

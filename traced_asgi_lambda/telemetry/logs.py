@@ -59,9 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["InvocationLogger", "access_message"]
 
-# bind_invocation's default: read _X_AMZN_TRACE_ID from the logger's own environment.
-_FROM_ENVIRON: Any = object()
-
 DEBUG, INFO, WARNING, ERROR = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
 
 
@@ -93,7 +90,7 @@ class InvocationLogger:
             raise ConfigurationError(f"Expected buffer_size >= 1, but got {buffer_size!r}.")
         self.level = resolve_level(level, environ)
         self.json = in_lambda(environ) if json is None else json
-        self.environ, self.sample_rate, self.buffer_size = environ, sample_rate, buffer_size
+        self.sample_rate, self.buffer_size = sample_rate, buffer_size
         self._seed = sample_seed
         self._random: random.Random | None = None  # made at first use: after any snapshot
         self._function: tuple[object, dict[str, Any]] = (None, {})  # see _function_keys
@@ -264,12 +261,12 @@ class InvocationLogger:
         event: object,
         trace_id: str | None = None,
         span_id: str | None = None,
-        env_trace_header: str | None = _FROM_ENVIRON,
+        env_trace_header: str | None = None,
     ) -> InvocationToken:
         """Start an invocation: its keys on our lines and the app's; sampled, or buffered.
 
         ``env_trace_header`` is ``_X_AMZN_TRACE_ID`` as the caller read it for this
-        invocation; left out, it is read from the environment given at construction.
+        invocation (the runtime sets it afresh for each one); its Root is ``xray_trace_id``.
         """
         request_id = context.aws_request_id
         head = {"cold_start": cold_start, **self._function_keys(context)}
@@ -282,10 +279,6 @@ class InvocationLogger:
             ids["trace_id"] = trace_id
         if span_id is not None:
             ids["span_id"] = span_id
-        if env_trace_header is _FROM_ENVIRON:
-            # The runtime sets it per invocation: read it now, from the live mapping given
-            # at construction (os.environ in Lambda).
-            env_trace_header = self.environ.get("_X_AMZN_TRACE_ID")
         xray = xray_root(env_trace_header)
         token = InvocationToken(head, {"xray_trace_id": xray, **ids} if xray else ids)
         token.record = {"function_request_id": request_id, **ids}
