@@ -117,33 +117,30 @@ def encode_spans(
     # Resource.__hash__ serialises every attribute as JSON, so resources are matched by
     # identity first; a resource object new to this batch is matched as a dict key would be.
     by_identity: dict[int, dict[InstrumentationScope | None, bytearray]] = {}
-    # Scopes likewise: InstrumentationScope.__hash__ builds a tuple on every call, and the
-    # spans of one batch nearly always share a handful of scope objects.
-    scope_outs: dict[tuple[int, int], bytearray] = {}
-    # Consecutive spans nearly always share both objects: then ``out`` stays as it is.
-    last: tuple[object, object] = (_NOTHING, _NOTHING)
+    # The spans of a batch come in runs that share one resource and one scope object (the
+    # adapter's always do): the groups are looked up only when a span starts a new run.
+    # InstrumentationScope.__hash__ builds a tuple on every call, so this saves it too.
+    last_resource: object = _NOTHING
+    last_scope: object = _NOTHING
     out = bytearray()
     for span in spans:
         fields = span if isinstance(span, SpanData) else SpanData.of(span)
         resource, scope = fields.resource, fields.scope
-        if resource is not last[0] or scope is not last[1]:
-            last = (resource, scope)
-            found = scope_outs.get((id(resource), id(scope)))
-            if found is None:
-                scopes = by_identity.get(id(resource))
+        if resource is not last_resource or scope is not last_scope:
+            last_resource, last_scope = resource, scope
+            scopes = by_identity.get(id(resource))
+            if scopes is None:
+                scopes = next(
+                    (s for r, s in resources if r == resource and hash(r) == hash(resource)),
+                    None,
+                )
                 if scopes is None:
-                    scopes = next(
-                        (s for r, s in resources if r == resource and hash(r) == hash(resource)),
-                        None,
-                    )
-                    if scopes is None:
-                        scopes = {}
-                        resources.append((resource, scopes))
-                    by_identity[id(resource)] = scopes
-                found = scopes.get(scope)
-                if found is None:
-                    found = scopes[scope] = bytearray()
-                scope_outs[(id(resource), id(scope))] = found  # both objects live in spans
+                    scopes = {}
+                    resources.append((resource, scopes))
+                by_identity[id(resource)] = scopes  # the resource lives in spans: ids hold
+            found = scopes.get(scope)
+            if found is None:
+                found = scopes[scope] = bytearray()
             out = found
         body = _span(fields, pairs)
         size = len(body)
