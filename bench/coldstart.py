@@ -34,6 +34,7 @@ from bench.stacks import COLD_STACKS
 __all__ = [
     "COLD_STACKS_WITH_PYTHON",
     "ColdStart",
+    "child_environ",
     "ImportEntry",
     "import_times",
     "process_import_times",
@@ -86,7 +87,7 @@ def measure_cold_starts(
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[ColdStart]:
     """``runs`` cold starts of each stack, interleaved, for one app and event."""
-    environ = _child_environ()
+    environ = child_environ()
     results = {name: ColdStart(name, [], [], []) for name in stacks}
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         event_file = _event_file(tmp, source)
@@ -103,7 +104,7 @@ def measure_cold_starts(
     return [results[name] for name in stacks]
 
 
-def _child_environ() -> dict[str, str]:
+def child_environ() -> dict[str, str]:
     """The environment of every measured child: Lambda's variables, this checkout first.
 
     Bytecode is cached for every stack and every measurement alike: the first run writes
@@ -189,7 +190,7 @@ def process_import_times(stack: str, app: str, source: str, runs: int) -> list[I
 def _import_times(code_and_args: list[str], runs: int) -> list[ImportEntry]:
     import subprocess
 
-    environ = _child_environ()
+    environ = child_environ()
     order: dict[str, int] = {}
     selfs: dict[str, list[float]] = {}
     cumulatives: dict[str, list[float]] = {}

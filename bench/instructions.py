@@ -28,8 +28,7 @@ import sys
 from collections.abc import Sequence
 
 from bench.apps import APPS
-from bench.coldstart import ROOT
-from bench.environment import lambda_environ
+from bench.coldstart import child_environ
 from bench.events import SOURCES
 from bench.stacks import GROUPS, STACKS
 
@@ -38,6 +37,7 @@ __all__ = ["child", "count_per_call", "main"]
 WARMUP, FEW, MANY = 50, 100, 500
 DEFAULT_STACKS = ("mangum", "ours-off", "ours-sync")
 _COLLECTED = re.compile(r"Collected\s*:\s*([\d,]+)")
+_CHILD = "from bench.instructions import child; child()"
 
 
 def child() -> None:
@@ -59,26 +59,27 @@ def child() -> None:
         stack.close()
 
 
-def _count(valgrind: str, stack: str, app: str, source: str, calls: int) -> subprocess.Popen[str]:
-    argv = [
-        valgrind,
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        "-c",
-        "from bench.instructions import child; child()",
-        stack,
-        app,
-        source,
-        str(calls),
-    ]
-    environ = lambda_environ()
-    environ["PYTHONPATH"] = str(ROOT)
+def _child(stack: str, app: str, source: str, calls: int) -> list[str]:
+    """The argv of a child answering the event ``WARMUP + calls`` times."""
+    return [sys.executable, "-c", _CHILD, stack, app, source, str(calls)]
+
+
+def _environ() -> dict[str, str]:
+    environ = child_environ()
     # A fixed hash seed: with random ones, dict and set layouts (and so their probe
     # counts) differ between the two processes and from run to run.
     environ["PYTHONHASHSEED"] = "0"
+    return environ
+
+
+def _count(valgrind: str, stack: str, app: str, source: str, calls: int) -> subprocess.Popen[str]:
+    argv = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
     return subprocess.Popen(
-        argv, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        argv + _child(stack, app, source, calls),
+        env=_environ(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -94,7 +95,14 @@ def _collected(process: subprocess.Popen[str], what: str) -> int:
 
 
 def count_per_call(valgrind: str, stack: str, app: str, source: str) -> int:
-    """Instructions of one warm invocation of ``stack`` (the two counts run side by side)."""
+    """Instructions of one warm invocation of ``stack`` (the two counts run side by side).
+
+    An uncounted run first writes any missing bytecode (child_environ lets children write
+    it): else whichever counted child compiled a module would pay for it, the other not.
+    """
+    subprocess.run(
+        _child(stack, app, source, 0), env=_environ(), stdout=subprocess.DEVNULL, check=True
+    )
     few, many = (_count(valgrind, stack, app, source, n) for n in (FEW, MANY))
     what = f"{stack} ({app}, {source})"
     return (_collected(many, what) - _collected(few, what)) // (MANY - FEW)
