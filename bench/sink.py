@@ -20,10 +20,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    _ExporterBase = SpanExporter
+else:
+    # As the library's exporter (telemetry/otlp_http.py): the SDK's exporter interface
+    # without its class, so a cold start that exports in-line does not import the SDK.
+    _ExporterBase = object
 
 __all__ = ["DropSink", "Encoder", "InlineDropSink", "library_encoder", "stock_encoder"]
 
@@ -41,7 +46,7 @@ def stock_encoder() -> Encoder:
     return encode
 
 
-class DropSink(SpanExporter):
+class DropSink(_ExporterBase):
     """Encodes each batch as OTLP/protobuf, counts it, and throws it away."""
 
     def __init__(self, encode: Encoder | None = None) -> None:
@@ -54,6 +59,13 @@ class DropSink(SpanExporter):
         self.last: Sequence[ReadableSpan] = ()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        from opentelemetry.sdk.trace.export import SpanExportResult  # the SDK's caller loaded it
+
+        self.drop(spans)
+        return SpanExportResult.SUCCESS
+
+    def drop(self, spans: Sequence[ReadableSpan]) -> None:
+        """Encode ``spans``, count them, and let them go."""
         started = time.perf_counter_ns()
         data = self.encode(spans)
         self.busy_ns += time.perf_counter_ns() - started
@@ -62,7 +74,6 @@ class DropSink(SpanExporter):
         self.bytes += len(data)
         if self.keep_last:
             self.last = spans
-        return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         return None
@@ -81,7 +92,8 @@ class InlineDropSink(DropSink):
     accepts_span_data = True
 
     def export_within(self, spans: Sequence[ReadableSpan], seconds: float) -> bool:
-        return self.export(spans) is SpanExportResult.SUCCESS
+        self.drop(spans)
+        return True
 
 
 def library_encoder() -> Encoder | None:

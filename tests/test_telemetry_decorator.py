@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from mangum import Mangum as RealMangum
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -16,6 +15,7 @@ from tests.conftest import load_event
 from traced_asgi_lambda import traced_handler
 from traced_asgi_lambda.local import HttpRequest, LocalContext, build_event
 from traced_asgi_lambda.telemetry.provider import lambda_tracer_provider
+from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def exporter() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+def provider(exporter: InMemorySpanExporter) -> Iterator[LambdaTracerProvider]:
     provider = lambda_tracer_provider(exporter, environ={})
     yield provider
     provider.shutdown()
@@ -45,7 +45,7 @@ def test_plain_handlers_get_a_root_span_per_trigger(
     name: str,
     trigger: str,
     kind: SpanKind,
-    provider: TracerProvider,
+    provider: LambdaTracerProvider,
     exporter: InMemorySpanExporter,
 ) -> None:
     """Any handler gets one root span with its trigger, cold start and FaaS attributes."""
@@ -65,7 +65,7 @@ def test_plain_handlers_get_a_root_span_per_trigger(
 
 
 def test_sqs_messages_become_links(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """Each SQS message's trace header becomes a link on the consumer span."""
     event = load_event("unsupported/sqs")
@@ -87,7 +87,7 @@ def test_sqs_messages_become_links(
 
 
 def test_a_mangum_handler_gets_http_attributes(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """Wrapping Mangum gives the HTTP root span: method, route, status."""
     handler = traced_handler(tracer_provider=provider)(RealMangum(starlette_app, lifespan="off"))
@@ -102,7 +102,7 @@ def test_a_mangum_handler_gets_http_attributes(
 
 
 def test_handler_exceptions_are_recorded_and_reraised(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """An exception from the handler is recorded on the root span and re-raised."""
 

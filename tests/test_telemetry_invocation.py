@@ -25,6 +25,7 @@ from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_e
 from traced_asgi_lambda.telemetry.options import TelemetryOptions
 from traced_asgi_lambda.telemetry.provider import lambda_tracer_provider
 from traced_asgi_lambda.telemetry.setup import telemetry_for
+from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Captured:
     stream: io.StringIO
     spans: InMemorySpanExporter
     reader: InMemoryMetricReader
-    provider: TracerProvider
+    provider: LambdaTracerProvider
 
     def lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.stream.getvalue().splitlines()]

@@ -144,7 +144,8 @@ def recorder_spans() -> list[ReadableSpan]:
     exporter = InMemorySpanExporter()
     provider = TracerProvider(resource=RESOURCE)
     processor = SimpleSpanProcessor(exporter)
-    recorder = SpanRecorder(provider, processor)
+    provider.add_span_processor(processor)
+    recorder = SpanRecorder(provider)
     parent = context(0xABC, remote=True, state=TraceState([("rojo", "00f067aa0ba902b7")]))
     remote = set_span_in_context(NonRecordingSpan(parent), Context())
     pending: list[Any] = []

@@ -18,6 +18,7 @@ from traced_asgi_lambda.telemetry.provider import (
     lambda_tracer_provider,
     resolve_tracer_provider,
 )
+from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
 from traced_asgi_lambda.telemetry.xray import XRayIdGenerator
 
 ROOT = Path(__file__).parent.parent
@@ -57,7 +58,7 @@ def test_a_given_provider_is_used_as_given() -> None:
 def test_variables_build_a_lambda_provider(environ: dict[str, str], exporter: str) -> None:
     """The OTEL_* variables pick the exporter of a provider built for Lambda."""
     provider = resolve_tracer_provider(None, environ)
-    assert isinstance(provider, TracerProvider)
+    assert isinstance(provider, LambdaTracerProvider)
     (processor,) = processors(provider)
     assert isinstance(processor, InvocationSpanProcessor)
     assert type(processor.exporter).__name__ == exporter

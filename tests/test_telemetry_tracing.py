@@ -6,7 +6,9 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -14,6 +16,7 @@ from tests.apps.starlette_app import app as starlette_app
 from traced_asgi_lambda import LambdaAdapter, MalformedEventError, UnsupportedEventError
 from traced_asgi_lambda.local import SOURCES, HttpRequest, LocalContext, build_event
 from traced_asgi_lambda.telemetry.provider import lambda_tracer_provider
+from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
 from traced_asgi_lambda.types import ASGIReceive, ASGISend
 
 Scope = MutableMapping[str, Any]
@@ -25,7 +28,7 @@ def exporter() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+def provider(exporter: InMemorySpanExporter) -> Iterator[LambdaTracerProvider]:
     provider = lambda_tracer_provider(exporter, environ={"AWS_REGION": "eu-west-1"})
     yield provider
     provider.shutdown()
@@ -51,7 +54,7 @@ def tree(exporter: InMemorySpanExporter) -> tuple[ReadableSpan, dict[str, Readab
 
 @pytest.mark.parametrize("source", list(SOURCES))
 def test_span_tree_on_every_source(
-    source: str, provider: TracerProvider, exporter: InMemorySpanExporter
+    source: str, provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """One SERVER root named by method and route, one child per stage, FaaS attributes."""
     context = LocalContext("orders")
@@ -86,7 +89,7 @@ def test_span_tree_on_every_source(
 
 
 def test_resource_names_the_function(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """Spans carry the Lambda resource: provider, platform and region."""
     with LambdaAdapter(starlette_app, tracer_provider=provider) as handler:
@@ -110,7 +113,7 @@ def test_http_outcome_sets_status(
     status: int,
     code: StatusCode,
     error_type: str | None,
-    provider: TracerProvider,
+    provider: LambdaTracerProvider,
     exporter: InMemorySpanExporter,
 ) -> None:
     """4xx leaves the SERVER span UNSET; an app exception is ERROR with error.type."""
@@ -132,7 +135,7 @@ async def silent(scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
 
 
 def test_app_without_response_is_a_500_error(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """An app that never answers gives an ERROR root with error.type '500'."""
     with LambdaAdapter(silent, tracer_provider=provider, lifespan="off") as handler:
@@ -156,7 +159,7 @@ def test_app_without_response_is_a_500_error(
 def test_bad_events_still_produce_a_trace(
     event: dict[str, Any],
     error: type[Exception],
-    provider: TracerProvider,
+    provider: LambdaTracerProvider,
     exporter: InMemorySpanExporter,
 ) -> None:
     """An unsupported or malformed event raises, and its root and parse spans record why."""
@@ -174,7 +177,7 @@ def test_bad_events_still_produce_a_trace(
 
 
 def test_w3c_parent_is_used_and_xray_becomes_a_link(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """A traceparent header parents the root span; the X-Ray header becomes a link."""
     traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -192,7 +195,7 @@ def test_w3c_parent_is_used_and_xray_becomes_a_link(
 
 
 def test_xray_trace_ids_are_time_prefixed(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """New traces get X-Ray-compatible ids: the first 32 bits are the epoch seconds."""
     import time
@@ -210,7 +213,7 @@ def test_telemetry_off_without_provider() -> None:
 
 
 def test_bad_propagators_fail_at_construction(
-    provider: TracerProvider, monkeypatch: pytest.MonkeyPatch
+    provider: LambdaTracerProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unknown OTEL_PROPAGATORS name is a ConfigurationError naming it, before any call."""
     from traced_asgi_lambda import ConfigurationError
@@ -227,7 +230,7 @@ def test_bad_propagators_fail_at_construction(
 def test_lambda_trace_env_var(
     sampled: str,
     is_parent: bool,
-    provider: TracerProvider,
+    provider: LambdaTracerProvider,
     exporter: InMemorySpanExporter,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -249,7 +252,7 @@ def test_lambda_trace_env_var(
 
 
 def test_provisioned_concurrency_is_never_cold(
-    provider: TracerProvider, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under provisioned concurrency the first invocation is not a cold start."""
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
@@ -260,7 +263,7 @@ def test_provisioned_concurrency_is_never_cold(
 
 
 def test_binary_response_is_marked_base64(
-    provider: TracerProvider, exporter: InMemorySpanExporter
+    provider: LambdaTracerProvider, exporter: InMemorySpanExporter
 ) -> None:
     """The encode span says when the body went out as base64."""
     with LambdaAdapter(starlette_app, tracer_provider=provider) as handler:
@@ -279,3 +282,34 @@ def test_telemetry_names_load_lazily() -> None:
     assert telemetry.XRayIdGenerator.__name__ == "XRayIdGenerator"
     with pytest.raises(AttributeError, match="nothing_here"):
         telemetry.nothing_here  # noqa: B018
+
+
+class DelegatingProvider(trace.TracerProvider):
+    """An API provider that is neither ours nor the SDK's: the adapter uses its tracer."""
+
+    def __init__(self, inner: TracerProvider) -> None:
+        self.inner = inner
+        self.asked: list[str] = []
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Any = None,
+    ) -> trace.Tracer:
+        self.asked.append(instrumenting_module_name)
+        return self.inner.get_tracer(instrumenting_module_name, instrumenting_library_version)
+
+
+def test_any_other_provider_traces_through_its_own_tracer(exporter: InMemorySpanExporter) -> None:
+    inner = TracerProvider()
+    inner.add_span_processor(SimpleSpanProcessor(exporter))
+    provider = DelegatingProvider(inner)
+    with LambdaAdapter(starlette_app, tracer_provider=provider) as handler:
+        handler(build_event("http-api", HttpRequest("GET", "/route-info/7")), LocalContext())
+    assert provider.asked == ["traced_asgi_lambda"]  # one tracer, asked for once
+    root, children = tree(exporter)
+    assert root.name == "GET /route-info/{item_id}"
+    assert set(children) == {"parse", "app", "encode", "lifespan"}
+    inner.shutdown()

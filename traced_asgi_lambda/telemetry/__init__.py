@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from traced_asgi_lambda.telemetry.otlp_http import OtlpHttpSpanExporter
     from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
     from traced_asgi_lambda.telemetry.provider import lambda_resource, lambda_tracer_provider
+    from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
     from traced_asgi_lambda.telemetry.xray import XRayIdGenerator
 
 __all__ = [
     "InvocationSpanProcessor",
+    "LambdaTracerProvider",
     "OtlpHttpSpanExporter",
     "XRayIdGenerator",
     "lambda_resource",
@@ -28,6 +30,7 @@ __all__ = [
 
 _HOMES = {
     "InvocationSpanProcessor": "processor",
+    "LambdaTracerProvider": "tracer_provider",
     "OtlpHttpSpanExporter": "otlp_http",
     "XRayIdGenerator": "xray",
     "lambda_resource": "provider",

@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 
-from traced_asgi_lambda.telemetry.span_data import UNSET_STATUS, SpanData
+from traced_asgi_lambda.telemetry.span_data import UNSET_STATUS, SpanData, SpanEvent
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+    from traced_asgi_lambda.telemetry.resource import LambdaResource
 
 __all__ = ["EncodeCache", "encode_spans"]
 
@@ -96,7 +98,7 @@ class EncodeCache:
 
     def __init__(self, max_pairs: int = 1024) -> None:
         self.max_pairs = max_pairs
-        self.resources: dict[int, tuple[Resource, bytes]] = {}
+        self.resources: dict[int, tuple[Resource | LambdaResource, bytes]] = {}
         self.scopes: dict[int, tuple[InstrumentationScope | None, bytes]] = {}
         self.pairs: dict[tuple[Any, ...], bytes] = {}
 
@@ -113,7 +115,9 @@ def encode_spans(
     pairs = None if cache is None else cache.pairs
     if pairs is not None and len(pairs) >= cache.max_pairs:  # type: ignore[union-attr]
         pairs.clear()
-    resources: list[tuple[Resource, dict[InstrumentationScope | None, bytearray]]] = []
+    resources: list[
+        tuple[Resource | LambdaResource, dict[InstrumentationScope | None, bytearray]]
+    ] = []
     # Resource.__hash__ serialises every attribute as JSON, so resources are matched by
     # identity first; a resource object new to this batch is matched as a dict key would be.
     by_identity: dict[int, dict[InstrumentationScope | None, bytearray]] = {}
@@ -259,7 +263,7 @@ def _span(span: SpanData, pairs: dict[tuple[Any, ...], bytes] | None) -> bytearr
     return out
 
 
-def _event(event: Event) -> bytearray:
+def _event(event: Event | SpanEvent) -> bytearray:
     """The fields of one ``Span.Event``."""
     timestamp, name = event.timestamp, event.name
     out = bytearray(_FIXED64.pack(_EVENT_TIME, timestamp)) if timestamp else bytearray()

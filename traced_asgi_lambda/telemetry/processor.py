@@ -19,14 +19,22 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
 if TYPE_CHECKING:
     from collections import deque
 
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+    from opentelemetry.sdk.trace.export import SpanExporter
+
     from traced_asgi_lambda.telemetry.span_data import SpanData
+
+    _ProcessorBase = SpanProcessor
+else:
+    # The SDK calls a span processor's methods and never checks its class, so this one
+    # defines them all itself (tests/test_telemetry_tracer_provider.py checks it against the
+    # SDK's SpanProcessor) and does not subclass it: importing opentelemetry.sdk.trace
+    # costs a cold start about 25 ms, and LambdaTracerProvider needs none of it.
+    _ProcessorBase = object
 
 __all__ = ["InvocationSpanProcessor"]
 
@@ -34,7 +42,7 @@ __all__ = ["InvocationSpanProcessor"]
 MAX_PENDING_BATCHES = 16
 
 
-class InvocationSpanProcessor(SpanProcessor):
+class InvocationSpanProcessor(_ProcessorBase):
     """Buffers ended spans; :meth:`flush` exports them within a time budget."""
 
     def __init__(self, exporter: SpanExporter, *, log: logging.Logger | None = None) -> None:
@@ -53,6 +61,9 @@ class InvocationSpanProcessor(SpanProcessor):
     # SpanProcessor interface -------------------------------------------------------------
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def _on_ending(self, span: Span) -> None:
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -152,6 +163,9 @@ class InvocationSpanProcessor(SpanProcessor):
             batch.done.set()
 
     def _export(self, batch: _Batch) -> bool:
+        # Exporters without export_within (not ours) answer with the SDK's result.
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
         try:
             # SpanData only ever reaches an exporter that said it accepts it.
             result = self.exporter.export(batch.spans)  # type: ignore[arg-type]

@@ -11,27 +11,44 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from traced_asgi_lambda.exceptions import ConfigurationError
+from traced_asgi_lambda.telemetry.resource import LambdaResource, lambda_resource_attributes
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.sdk.trace.id_generator import IdGenerator
     from opentelemetry.sdk.trace.sampling import Sampler
     from opentelemetry.trace import TracerProvider as APITracerProvider
 
-__all__ = ["lambda_resource", "lambda_tracer_provider", "resolve_tracer_provider"]
+    from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
+
+__all__ = [
+    "function_resource",
+    "lambda_resource",
+    "lambda_tracer_provider",
+    "resolve_tracer_provider",
+]
 
 
 def lambda_resource(environ: Mapping[str, str], service: str | None = None) -> Resource:
     """The Resource of this function, from the Lambda runtime's environment variables.
 
+    The SDK's ``Resource``; :func:`lambda_tracer_provider` uses the same attributes
+    without building one (see ``telemetry.resource``).
+    """
+    resource = function_resource(environ, service)
+    return resource.to_sdk() if isinstance(resource, LambdaResource) else resource
+
+
+def function_resource(
+    environ: Mapping[str, str], service: str | None = None
+) -> LambdaResource | Resource:
+    """This function's resource: ours, or the SDK's when resource detector plugins are on.
+
     Keys from the FaaS resource conventions for AWS Lambda
     (https://opentelemetry.io/docs/specs/semconv/resource/faas/ and .../cloud-provider/aws/lambda/);
     variables from "Defined runtime environment variables" in the Lambda developer guide.
     """
-    from opentelemetry.sdk.resources import Resource
-
     from traced_asgi_lambda.telemetry.setup import resolve_service
 
     function = environ.get("AWS_LAMBDA_FUNCTION_NAME")
@@ -54,8 +71,13 @@ def lambda_resource(environ: Mapping[str, str], service: str | None = None) -> R
     log_group = environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
     if log_group:
         attributes["aws.log.group.names"] = [log_group]
-    # Resource.create also merges OTEL_RESOURCE_ATTRIBUTES; ours win on conflicts.
-    return Resource.create(attributes)
+    if environ.get("OTEL_EXPERIMENTAL_RESOURCE_DETECTORS", "").strip():
+        from opentelemetry.sdk.resources import Resource
+
+        # Detector plugins run only through the SDK (which reads os.environ itself).
+        return Resource.create(attributes)
+    # What Resource.create merges in from the variables, under ours.
+    return LambdaResource(lambda_resource_attributes(attributes, environ))
 
 
 def lambda_tracer_provider(
@@ -66,26 +88,27 @@ def lambda_tracer_provider(
     sampler: Sampler | None = None,
     id_generator: IdGenerator | None = None,
     environ: Mapping[str, str] | None = None,
-) -> TracerProvider:
+) -> LambdaTracerProvider:
     """The recommended TracerProvider for Lambda.
 
     It carries the function's resource, X-Ray-compatible ids, and a span processor with no
     timer that exports when the adapter flushes at the end of each invocation: in-line
     for an exporter that bounds its own time (ours), else on a worker thread it waits for
-    at most the budget (see processor.InvocationSpanProcessor).
+    at most the budget (see processor.InvocationSpanProcessor). It builds the SDK's
+    TracerProvider only if something asks it for a tracer (see ``tracer_provider``).
     """
     import os
 
-    from opentelemetry.sdk.trace import TracerProvider
-
     from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
+    from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
     from traced_asgi_lambda.telemetry.xray import XRayIdGenerator
 
     env = os.environ if environ is None else environ
-    provider = TracerProvider(
-        resource=resource or lambda_resource(env, service),
+    provider = LambdaTracerProvider(
+        resource or function_resource(env, service),
+        id_generator or XRayIdGenerator(),
         sampler=sampler,
-        id_generator=id_generator or XRayIdGenerator(),
+        environ=env,
     )
     provider.add_span_processor(InvocationSpanProcessor(exporter))
     return provider

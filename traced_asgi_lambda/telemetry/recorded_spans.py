@@ -14,15 +14,16 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
-from traced_asgi_lambda.telemetry.span_data import UNSET_STATUS, SpanData
+from traced_asgi_lambda.telemetry.span_data import UNSET_STATUS, SpanData, SpanEvent
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.util import types
 
     from traced_asgi_lambda.telemetry.recorder import SpanRecorder
@@ -92,7 +93,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         self._kind = kind
         self._attributes = attributes
         self._links = links
-        self._events: list[Event] = []
+        self._events: list[SpanEvent] = []
         self._status = UNSET_STATUS  # immutable, shared: set_status replaces it
         self._start = time.time_ns()
         self._ended = threading.Lock()
@@ -128,7 +129,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
     def add_event(
         self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
     ) -> None:
-        self._events.append(Event(name, attributes, timestamp or time.time_ns()))
+        self._events.append(SpanEvent(name, attributes, timestamp or time.time_ns()))
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
         self._links = [*self._links, Link(context, attributes)]
@@ -170,16 +171,18 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         )
 
     def readable(self) -> ReadableSpan:
-        """The ended span as the SDK's processors take it."""
+        """The ended span as the SDK's processors take it (the SDK is loaded: they are its)."""
+        from opentelemetry.sdk.trace import ReadableSpan
+
         attributes = self._final_attributes()
         recorder = self._recorder
         return ReadableSpan(
             self._name,
             context=self._context,
             parent=self._parent,
-            resource=recorder.resource,
+            resource=recorder.sdk_resource,
             attributes=attributes,
-            events=self._events,
+            events=[event.to_sdk() for event in self._events],
             links=self._links,
             kind=self._kind,
             status=self._status,
@@ -218,7 +221,7 @@ class DeferredSpan(SpanData, _RecordsExceptions):
 
     __slots__ = ("_open", "parent", "sink")
     attributes: dict[str, Any]  # its own dict while the stage runs
-    events: list[Event]
+    events: list[SpanEvent]
     status: Status
 
     def __init__(
@@ -249,7 +252,7 @@ class DeferredSpan(SpanData, _RecordsExceptions):
     def add_event(
         self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
     ) -> None:
-        self.events.append(Event(name, attributes, timestamp or time.time_ns()))
+        self.events.append(SpanEvent(name, attributes, timestamp or time.time_ns()))
 
     def end(self, end_time: int | None = None) -> None:
         try:
@@ -265,6 +268,8 @@ class DeferredSpan(SpanData, _RecordsExceptions):
 
     def readable(self) -> ReadableSpan:
         """The ended stage as the SDK's processors take it (after report has filled it in)."""
+        from opentelemetry.sdk.trace import ReadableSpan
+
         parent = self.parent.get_span_context()
         return ReadableSpan(
             self.name,
@@ -272,9 +277,9 @@ class DeferredSpan(SpanData, _RecordsExceptions):
                 self.trace_id, self.span_id, False, parent.trace_flags, self.trace_state
             ),
             parent=parent,
-            resource=self.resource,
+            resource=cast("Resource", self.resource),  # report() gave stages the SDK's here
             attributes=self.attributes,
-            events=self.events,
+            events=[event.to_sdk() for event in self.events],
             kind=self.kind,
             status=self.status,
             start_time=self.start_time,

@@ -15,23 +15,27 @@ and its exporter takes it (see ``span_data``). One difference from SDK spans: pr
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 
 from traced_asgi_lambda.telemetry.processor import InvocationSpanProcessor
 from traced_asgi_lambda.telemetry.recorded_spans import DeferredSpan, RecordedSpan
+from traced_asgi_lambda.telemetry.tracer_provider import LambdaTracerProvider
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from opentelemetry.context import Context
+    from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
     from opentelemetry.sdk.trace.id_generator import IdGenerator
     from opentelemetry.sdk.trace.sampling import Sampler
+
+    from traced_asgi_lambda.telemetry.resource import LambdaResource
 
 __all__ = ["SpanRecorder", "recorder_for"]
 
@@ -41,27 +45,43 @@ _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 
 
 def recorder_for(provider: object) -> SpanRecorder | None:
-    """A recorder for an SDK TracerProvider; None for any other provider (use its tracer)."""
-    from opentelemetry.sdk.trace import TracerProvider
-
-    processor = getattr(provider, "_active_span_processor", None)
-    if not isinstance(provider, TracerProvider) or processor is None:
+    """A recorder for our or an SDK TracerProvider; None for any other (use its tracer)."""
+    if isinstance(provider, LambdaTracerProvider):
+        return SpanRecorder(provider)
+    # A provider can only be the SDK's if the SDK is loaded: never import it to find out.
+    sdk = sys.modules.get("opentelemetry.sdk.trace")
+    if sdk is None or not isinstance(provider, sdk.TracerProvider):
         return None
-    return SpanRecorder(provider, processor)
+    if getattr(provider, "_active_span_processor", None) is None:
+        return None
+    return SpanRecorder(provider)
 
 
 class SpanRecorder:
     """Starts recorded spans for one provider: its resource, sampler, ids and processors."""
 
-    def __init__(self, provider: TracerProvider, processor: SpanProcessor) -> None:
+    def __init__(self, provider: LambdaTracerProvider | TracerProvider) -> None:
         from traced_asgi_lambda import __version__
 
-        self.resource = provider.resource
-        self.sampler: Sampler = provider.sampler
+        self.provider = provider
         self.ids: IdGenerator = provider.id_generator
-        self.processor = processor
+        self.processor: SpanProcessor = provider._active_span_processor  # type: ignore[assignment]
         self.scope = InstrumentationScope("traced_asgi_lambda", __version__)
-        self.always_on_without_parent = _always_on_without_parent(self.sampler)
+        # None: the SDK's default, parent-based always-on, decided here without its objects.
+        self.sampler: Sampler | None = None
+        if not isinstance(provider, LambdaTracerProvider) or not provider.uses_default_sampler:
+            self.sampler = provider.sampler
+        self.always_on_without_parent = self.sampler is None or _always_on_without_parent(
+            self.sampler
+        )
+
+    @property
+    def resource(self) -> LambdaResource | Resource:
+        """The provider's resource as spans carry it (read per report: see span_resource)."""
+        provider = self.provider
+        if isinstance(provider, LambdaTracerProvider):
+            return provider.span_resource
+        return provider.resource
 
     def start_root(
         self,
@@ -86,7 +106,20 @@ class SpanRecorder:
             # What the SDK's ALWAYS_ON, and ParentBased over it, decide for a root span,
             # without building a SamplingResult for it on every invocation.
             flags, trace_state = _SAMPLED, None
+        elif self.sampler is None:
+            # ParentBased(ALWAYS_ON) with a parent (OTel trace SDK spec, "ParentBased"):
+            # the parent's decision, remote or local, and its trace state.
+            assert parent_context is not None  # no parent was decided just above
+            trace_state = parent_context.trace_state
+            if not parent_context.trace_flags.sampled:
+                context = SpanContext(
+                    trace_id, self.ids.generate_span_id(), False, _NOT_SAMPLED, trace_state
+                )
+                return trace.NonRecordingSpan(context)
+            flags = _SAMPLED
         else:
+            from opentelemetry.sdk.trace.sampling import Decision  # the SDK's sampler: loaded
+
             result = self.sampler.should_sample(parent, trace_id, name, kind, attributes, links)
             if result.attributes:
                 attributes.update(result.attributes)
@@ -105,10 +138,10 @@ class SpanRecorder:
         As SpanData when the only processor takes it (sampled spans only: it keeps no
         others), else as the ``ReadableSpan``s the SDK would pass, sampled or not.
         """
-        recorded = self._recorded(spans)
-        spans.clear()
         taker = self._span_data_taker()
         if taker is not None:
+            recorded = self._recorded(spans, self.resource)
+            spans.clear()
             # A stage span is its own SpanData: only the root needs converting.
             taker.take_span_data(
                 [
@@ -118,17 +151,26 @@ class SpanRecorder:
                 ]
             )
             return
+        recorded = self._recorded(spans, self.sdk_resource)
+        spans.clear()
         on_end = self.processor.on_end
         for span, _ in recorded:
             on_end(span.readable())
 
-    def _recorded(self, spans: list[Any]) -> list[tuple[Any, bool]]:
+    @property
+    def sdk_resource(self) -> Resource:
+        """The provider's resource as the SDK's ``ReadableSpan`` needs it."""
+        return self.provider.resource
+
+    def _recorded(
+        self, spans: list[Any], resource: LambdaResource | Resource
+    ) -> list[tuple[Any, bool]]:
         """The recorded spans among ``spans``, each with whether it is sampled.
 
         A stage span learns its ids, resource and scope here: nothing needed them while
         the request ran. Stages of a root that was not recorded are left out.
         """
-        new_id, resource, scope = self.ids.generate_span_id, self.resource, self.scope
+        new_id, scope = self.ids.generate_span_id, self.scope
         out: list[tuple[Any, bool]] = []
         root: Any = None
         parent: SpanContext | None = None

@@ -26,11 +26,37 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import Link, SpanKind, TraceState
 
-__all__ = ["UNSET_STATUS", "SpanData"]
+    from traced_asgi_lambda.telemetry.resource import LambdaResource
+
+__all__ = ["UNSET_STATUS", "SpanData", "SpanEvent"]
 
 # The status of every span nobody set one on. Status is immutable, so the adapter's spans
 # share this one, and the OTLP writer knows it by identity (no property reads to encode it).
 UNSET_STATUS = Status(StatusCode.UNSET)
+
+
+class SpanEvent:
+    """A span event as the OTLP writer reads the SDK's ``Event``: name, attributes, time.
+
+    The adapter's own spans keep their events as these, so recording an exception needs
+    no SDK import; :meth:`to_sdk` makes the SDK's ``Event`` for a ``ReadableSpan``.
+    """
+
+    __slots__ = ("attributes", "name", "timestamp")
+    dropped_attributes = 0  # the attributes are kept whole, as given
+
+    def __init__(self, name: str, attributes: Mapping[str, Any] | None, timestamp: int) -> None:
+        self.name = name
+        self.attributes: Mapping[str, Any] = dict(attributes) if attributes else {}
+        self.timestamp = timestamp
+
+    def to_sdk(self) -> Event:
+        from opentelemetry.sdk.trace import Event
+
+        return Event(self.name, self.attributes, self.timestamp)
+
+    def __repr__(self) -> str:
+        return f"SpanEvent({self.name!r}, {self.attributes!r}, {self.timestamp!r})"
 
 
 class SpanData:
@@ -140,10 +166,10 @@ class SpanData:
         start_time: int | None,
         end_time: int | None,
         attributes: Mapping[str, Any] | None,
-        events: Sequence[Event],
+        events: Sequence[Event | SpanEvent],
         links: Sequence[Link],
         status: Status | None,
-        resource: Resource,
+        resource: Resource | LambdaResource,
         scope: InstrumentationScope | None,
     ) -> None:
         # Positional on purpose: one is built per span on the hot path, and keyword

@@ -8,7 +8,7 @@ recording and flushing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as context_api
@@ -60,11 +60,8 @@ class Tracing:
         environ: Mapping[str, str],
         redacted_query: frozenset[str] = DEFAULT_REDACTED_QUERY,
     ) -> None:
-        from traced_asgi_lambda import __version__
-
         self.provider = provider
-        self.tracer = provider.get_tracer("traced_asgi_lambda", __version__)
-        # An SDK provider gets cheap recorded spans; any other provider its own tracer's.
+        # Our provider or an SDK one gets cheap recorded spans; any other its own tracer's.
         self.recorder = recorder_for(provider)
         self.redacted_query = redacted_query
         try:
@@ -72,6 +69,14 @@ class Tracing:
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
         self._function: tuple[str | None, dict[str, Any]] = (None, {})  # see start_root
+
+    @cached_property
+    def tracer(self) -> trace.Tracer:
+        """The provider's tracer, asked for only when spans are not recorded: asking a
+        LambdaTracerProvider for one builds the SDK's provider."""
+        from traced_asgi_lambda import __version__
+
+        return self.provider.get_tracer("traced_asgi_lambda", __version__)
 
     def start_root(
         self,

@@ -24,10 +24,20 @@ import time
 import weakref
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import INVALID_SPAN_ID, SpanContext, TraceFlags
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+    _IdGeneratorBase = IdGenerator
+else:
+    # The SDK calls an id generator's methods and never checks its class; this one defines
+    # them all (tests/test_telemetry_tracer_provider.py checks it against the SDK's IdGenerator)
+    # without subclassing it, since opentelemetry.sdk.trace.id_generator imports the whole
+    # of opentelemetry.sdk.trace: about 25 ms of a cold start.
+    _IdGeneratorBase = object
 
 __all__ = [
     "XRayHeader",
@@ -168,7 +178,7 @@ def xray_span_context(header: XRayHeader | None) -> SpanContext | None:
     )
 
 
-class XRayIdGenerator(IdGenerator):
+class XRayIdGenerator(_IdGeneratorBase):
     """Trace ids that X-Ray accepts: 32 bits of Unix seconds, then 96 random bits.
 
     The same layout as OTel's AwsXRayIdGenerator (opentelemetry-sdk-extension-aws), but
