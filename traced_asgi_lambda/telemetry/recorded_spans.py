@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from opentelemetry.util import types
 
     from traced_asgi_lambda.telemetry.recorder import SpanRecorder
+    from traced_asgi_lambda.telemetry.resource import LambdaResource
 
 __all__ = ["DeferredSpan", "RecordedSpan", "exception_attributes"]
 
@@ -149,8 +150,11 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
         attributes.update(self._attributes)
         return attributes
 
-    def data(self) -> SpanData:
-        """The ended span as SpanData, for a processor that takes it."""
+    def data(self, resource: LambdaResource | Resource) -> SpanData:
+        """The ended span as SpanData, for a processor that takes it.
+
+        ``resource`` is the provider's, read once per report by the recorder.
+        """
         context, parent, recorder = self._context, self._parent, self._recorder
         return SpanData(
             context.trace_id,
@@ -166,7 +170,7 @@ class RecordedSpan(_RecordsExceptions, trace.Span):
             self._events,
             self._links,
             self._status,
-            recorder.resource,
+            resource,
             recorder.scope,
         )
 
@@ -262,8 +266,9 @@ class DeferredSpan(SpanData, _RecordsExceptions):
         self.end_time = end_time or time.time_ns()
         self.sink.append(self)
 
-    def data(self) -> SpanData:
-        """The ended stage as SpanData: itself, once SpanRecorder.report has filled it in."""
+    def data(self, resource: LambdaResource | Resource) -> SpanData:
+        """The ended stage as SpanData: itself, once SpanRecorder.report has filled it in
+        (with ``resource`` too)."""
         return self
 
     def readable(self) -> ReadableSpan:

@@ -140,12 +140,13 @@ class SpanRecorder:
         """
         taker = self._span_data_taker()
         if taker is not None:
-            recorded = self._recorded(spans, self.resource)
+            resource = self.resource
+            recorded = self._recorded(spans, resource)
             spans.clear()
             # A stage span is its own SpanData: only the root needs converting.
             taker.take_span_data(
                 [
-                    span if type(span) is DeferredSpan else span.data()
+                    span if type(span) is DeferredSpan else span.data(resource)
                     for span, sampled in recorded
                     if sampled
                 ]
