@@ -6,6 +6,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -664,3 +665,23 @@ def test_a_marker_inside_a_dimension_value_takes_the_general_path(route: str) ->
         [0.125],
     ]
     assert all(blob["_aws"]["Timestamp"] != 4102444800123 for blob in parsed)
+
+
+@pytest.mark.parametrize(
+    ("text", "markers"),
+    [
+        pytest.param("", ["1.5e-300"], id="empty"),
+        pytest.param("no markers here", ["1.5e-300", "3e-300"], id="none"),
+        pytest.param('{"a":1.5e-300,"b":3e-300}', ["1.5e-300", "3e-300"], id="two"),
+        pytest.param("3e-3003e-300", ["3e-300"], id="adjacent-repeats"),
+        pytest.param(
+            '{"T":4102444800123,"v":[1.5e-300]}\n{"T":4102444800123}',
+            ["4102444800123", "1.5e-300"],
+            id="timestamps-on-two-lines",
+        ),
+        pytest.param("1.5e-300", ["1.5e-300"], id="whole-text"),
+    ],
+)
+def test_cut_at_splits_as_re_split_with_a_group_does(text: str, markers: list[str]) -> None:
+    expected = re.split("(" + "|".join(map(re.escape, markers)) + ")", text)
+    assert emf._cut_at(text, markers) == expected
