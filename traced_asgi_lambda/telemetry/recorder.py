@@ -1,9 +1,11 @@
-"""The adapter's own spans for an SDK ``TracerProvider``: started cheaply, reported at the end.
+"""The adapter's own spans for an SDK or a Lambda ``TracerProvider``: started cheaply,
+reported at the end.
 
 An SDK span costs tens of microseconds to start: a sampler call per span, attribute
 cleaning, locks and a processor round per start. An invocation makes four (five on a
-cold start, with lifespan), which
-alone costs more than the whole adapter without telemetry. For an SDK ``TracerProvider``
+cold start, with lifespan), which alone costs more than the whole adapter without
+telemetry. For an SDK ``TracerProvider``, or the ``LambdaTracerProvider`` that
+``lambda_tracer_provider`` returns (which then never needs the SDK's tracing at all),
 the adapter therefore records its own spans (``recorded_spans``): ids from the provider's
 id generator, one sampling decision for the root (stage spans follow it, as a
 parent-based sampler would), attributes in a plain dict. :meth:`SpanRecorder.report`
