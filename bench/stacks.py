@@ -33,6 +33,9 @@ runner needs to measure it. The stacks, as named in the tables:
   this shows what the export's competition for the GIL costs the response.
 - ``ours-spans``, ``ours-logs``, ``ours-emf``: one signal each (the others off), to show
   what each costs: spans exported in sync mode; the access log line; the EMF lines.
+- ``ours-no-emf``: ``ours-sync`` without EMF (``metrics=False``), which is also without
+  Powertools: what the brief's choice of Powertools for EMF costs, in the cold start above
+  all (Powertools' package imports its Logger, Metrics and Tracer whichever one is used).
 
 The instrumentor is applied as it applies itself: it wraps the module attribute named by
 ``_HANDLER``. In a cold-start child that is done with the public
@@ -83,6 +86,7 @@ STACKS: dict[str, str] = {
     "ours-spans": "ours, spans only (sync export)",
     "ours-logs": "ours, access log only",
     "ours-emf": "ours, EMF only",
+    "ours-no-emf": "ours, spans and access log, no EMF",
 }
 
 # One process each. OpenTelemetry's global providers can be set once per process, so the
@@ -101,6 +105,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "ours-spans",
         "ours-logs",
         "ours-emf",
+        "ours-no-emf",
     ),
     "powertools": ("mangum", "mangum+powertools"),
     "otel": ("mangum", "mangum+otel"),
@@ -118,6 +123,7 @@ COLD_STACKS = (
     "assembled",
     "ours-off",
     "ours-sync",
+    "ours-no-emf",
 )
 
 _module_numbers = itertools.count()
@@ -302,6 +308,12 @@ def _ours(name: str, app: ASGIApp, setup: ProcessSetup) -> Stack:
         spans_only = TelemetryOptions(logs=False, metrics=False, stream=setup.stream)
         adapter = LambdaAdapter(
             app, tracer_provider=lambda_tracer_provider(sink), telemetry=spans_only
+        )
+        return Stack(name, adapter, sink=sink, close=adapter.close)
+    if name == "ours-no-emf":
+        without_emf = TelemetryOptions(stream=setup.stream, metrics=False)
+        adapter = LambdaAdapter(
+            app, tracer_provider=lambda_tracer_provider(sink), telemetry=without_emf
         )
         return Stack(name, adapter, sink=sink, close=adapter.close)
     mode: ExportMode = "sync" if name == "ours-sync" else "after-response"
