@@ -266,11 +266,6 @@ class DeferredSpan(SpanData, _RecordsExceptions):
         self.end_time = end_time or time.time_ns()
         self.sink.append(self)
 
-    def data(self, resource: LambdaResource | Resource) -> SpanData:
-        """The ended stage as SpanData: itself, once SpanRecorder.report has filled it in
-        (with ``resource`` too)."""
-        return self
-
     def readable(self) -> ReadableSpan:
         """The ended stage as the SDK's processors take it (after report has filled it in)."""
         from opentelemetry.sdk.trace import ReadableSpan
