@@ -98,24 +98,18 @@ class LambdaTracerProvider(trace.TracerProvider):
     ) -> None:
         self.id_generator = id_generator
         self._resource = resource
-        # Read once, here, as the SDK's TracerProvider reads it at construction.
-        default = environ.get("OTEL_TRACES_SAMPLER", "").strip().lower() in (
-            "",
-            "parentbased_always_on",
-        )
         self._sampler = sampler
-        self._default_sampler = sampler is None and default
+        # True when sampling is the SDK's default, parent-based always-on, which the
+        # recorder decides itself. Read once, as the SDK's TracerProvider reads it.
+        self.uses_default_sampler = sampler is None and environ.get(
+            "OTEL_TRACES_SAMPLER", ""
+        ).strip().lower() in ("", "parentbased_always_on")
         self._active_span_processor = SpanProcessors()
         self._sdk: TracerProvider | None = None
         self._lock = threading.Lock()
         self._atexit: Any = atexit.register(self.shutdown)
 
     # What the recorder reads ---------------------------------------------------------------
-
-    @property
-    def uses_default_sampler(self) -> bool:
-        """True when sampling is the SDK's default, parent-based always-on."""
-        return self._default_sampler
 
     @property
     def span_resource(self) -> LambdaResource | Resource:
